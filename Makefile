@@ -1,0 +1,40 @@
+# Thin wrapper around CMake. `make run` and `make test` are the two commands the README promises.
+BUILD      ?= build
+ASAN_BUILD ?= build/asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+LISTEN     ?= 127.0.0.1:8080
+DATA_DIR   ?= ./var
+
+.PHONY: all deps build asan run test unit clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIAMD_TESTS=OFF
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DIAMD_SANITIZE=ON -DIAMD_TESTS=ON
+
+asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/iamd --listen $(LISTEN) --data-dir $(DATA_DIR)
+
+# Every test runs against the sanitizer build.
+test: asan
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j 2
+
+unit: asan
+	cd $(ASAN_BUILD) && ctest --output-on-failure -R '^unit/'
+
+clean:
+	rm -rf $(BUILD)

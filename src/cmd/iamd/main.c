@@ -1,0 +1,281 @@
+/*
+ * main.c: the iamd program: settings, secrets, store, domain, bootstrap,
+ * HTTP server, and an orderly stop on SIGINT or SIGTERM.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/api.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/time.h"
+#include "crypto/hash.h"
+#include "http/http.h"
+#include "iam/bootstrap.h"
+#include "iam/service.h"
+#include "secrets.h"
+
+struct iamd_settings {
+    const char *listen;
+    const char *data_dir;
+    const char *database;
+    const char *public_url;
+    const char *token_alg;
+    const char *key_prefix;
+    const char *admin_login;
+    const char *log_level;
+    const char *pepper;
+    const char *kek;
+    int64_t threads;
+    int64_t token_ttl;
+    int64_t refresh_token_ttl;
+    int64_t key_rotation;
+    int64_t jwks_cache_ttl;
+    int64_t clock_leeway;
+    int64_t usage_flush_ms;
+    int64_t max_body;
+    int64_t max_connections;
+    int64_t connection_timeout;
+};
+
+#define STRING(flag, env, def, help, field) \
+    {flag, env, IAM_SETTING_STRING, def, 0, 0, false, help, &settings->field, NULL, NULL}
+#define SECRET(env, help, field) \
+    {env, env, IAM_SETTING_STRING, "", 0, 0, true, help, &settings->field, NULL, NULL}
+#define INTEGER(flag, env, def, min, max, help, field) \
+    {flag, env, IAM_SETTING_INTEGER, def, min, max, false, help, NULL, &settings->field, NULL}
+
+static size_t settings_table(struct iamd_settings *settings, struct iam_setting *table)
+{
+    const struct iam_setting entries[] = {
+        STRING("listen", "IAMD_LISTEN", "127.0.0.1:8080", "Address and port to serve HTTP on (ADDR:PORT, [IPv6]:PORT).",
+               listen),
+        STRING("data-dir", "IAMD_DATA_DIR", "./var",
+               "Directory for the SQLite database, the secrets and bootstrap-apikey.json.", data_dir),
+        STRING("database", "IAMD_DATABASE_URL", "",
+               "Database location: sqlite:PATH (default <data-dir>/iamd.db).", database),
+        STRING("public-url", "IAMD_PUBLIC_URL", "",
+               "Base URL clients use to reach iamd; tokens' issuer is <public-url>/identity (default http://<listen>).",
+               public_url),
+        STRING("token-alg", "IAMD_TOKEN_ALG", "RS256", "Access-token signing algorithm: RS256, ES256 or EdDSA.",
+               token_alg),
+        STRING("key-prefix", "IAMD_KEY_PREFIX", "iamd",
+               "Prefix of generated API key values (1-16 of a-z0-9), for secret scanners.", key_prefix),
+        STRING("admin-login", "IAMD_ADMIN_LOGIN", "admin", "Login name of the owner user created on first start.",
+               admin_login),
+        STRING("log-level", "IAMD_LOG_LEVEL", "info", "Lowest log level written: debug, info, warn or error.",
+               log_level),
+        INTEGER("threads", "IAMD_THREADS", "0", 0, 256, "HTTP worker threads (0: one per core).", threads),
+        INTEGER("token-ttl", "IAMD_TOKEN_TTL", "3600", 60, 86400, "Access-token lifetime in seconds.", token_ttl),
+        INTEGER("refresh-token-ttl", "IAMD_REFRESH_TOKEN_TTL", "2592000", 300, 31536000,
+                "Refresh-token lifetime in seconds.", refresh_token_ttl),
+        INTEGER("key-rotation", "IAMD_KEY_ROTATION", "604800", 600, 31536000,
+                "Seconds each signing key signs before its successor takes over.", key_rotation),
+        INTEGER("jwks-cache-ttl", "IAMD_JWKS_CACHE_TTL", "300", 0, 86400,
+                "Seconds clients may cache /identity/keys (Cache-Control max-age).", jwks_cache_ttl),
+        INTEGER("clock-leeway", "IAMD_CLOCK_LEEWAY", "30", 0, 300, "Seconds of clock skew accepted in tokens.",
+                clock_leeway),
+        INTEGER("usage-flush-ms", "IAMD_USAGE_FLUSH_MS", "1000", 10, 600000,
+                "How often API-key usage counters are written, in milliseconds.", usage_flush_ms),
+        INTEGER("max-body", "IAMD_MAX_BODY", "65536", 1024, 16777216, "Largest request body in bytes.", max_body),
+        INTEGER("max-connections", "IAMD_MAX_CONNECTIONS", "1024", 1, 100000, "Most concurrent connections.",
+                max_connections),
+        INTEGER("connection-timeout", "IAMD_CONNECTION_TIMEOUT", "30", 1, 3600,
+                "Seconds an idle or slow connection is kept.", connection_timeout),
+        SECRET("IAMD_PEPPER", "Pepper keying API-key hashes, 64 hex digits (default: <data-dir>/secrets/pepper).",
+               pepper),
+        SECRET("IAMD_KEK", "Key-encryption key for secrets at rest, 64 hex digits (default: <data-dir>/secrets/kek).",
+               kek),
+    };
+    size_t count = sizeof entries / sizeof entries[0];
+    memcpy(table, entries, sizeof entries);
+    return count;
+}
+
+#define SETTINGS_MAX 32
+
+/* Writes bootstrap-apikey.json (the console's "download key" format plus account and identity). */
+static int save_bootstrap_key(const char *data_dir, const struct iam_bootstrap_result *bootstrap)
+{
+    char created[IAM_TIME_TEXT_SIZE];
+    iam_time_format_ibm(bootstrap->created_at, created);
+    json_t *document = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name", bootstrap->apikey_name, "description",
+                                 bootstrap->apikey_description, "createdAt", created, "apikey", bootstrap->apikey,
+                                 "account_id", bootstrap->account_id, "iam_id", bootstrap->iam_id, "id",
+                                 bootstrap->apikey_id);
+    char *text = document ? json_dumps(document, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(document);
+    if (!text)
+        return -1;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/bootstrap-apikey.json", data_dir);
+    struct iam_error err;
+    iam_error_clear(&err);
+    size_t length = strlen(text);
+    enum iam_result result = iamd_write_private_file(path, text, length, false, &err);
+    iam_wipe(text, length);
+    free(text);
+    if (result != IAM_OK) {
+        fprintf(stderr, "iamd: %s\n", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+static void announce_bootstrap(const char *data_dir, const struct iam_bootstrap_result *bootstrap)
+{
+    fprintf(stderr,
+            "\n"
+            "iamd: first start: created account %s with owner %s (login %s).\n"
+            "iamd: the owner's API key is shown ONCE here and saved to %s/bootstrap-apikey.json (mode 0600):\n"
+            "\n    %s\n\n",
+            bootstrap->account_id, bootstrap->iam_id, bootstrap->login, data_dir, bootstrap->apikey);
+}
+
+int main(int argc, char **argv)
+{
+    struct iamd_settings settings;
+    memset(&settings, 0, sizeof settings);
+    struct iam_setting table[SETTINGS_MAX];
+    size_t count = settings_table(&settings, table);
+    struct iam_error err;
+    iam_error_clear(&err);
+    bool help = false;
+    if (iam_config_load(table, count, argc, argv, &help, &err) != IAM_OK) {
+        fprintf(stderr, "iamd: %s\n", err.message);
+        return 2;
+    }
+    if (help) {
+        iam_config_print_help(stdout, "iamd",
+                              "iamd: Identity and Access Management server (IBM Cloud IAM compatible).", table,
+                              count);
+        return 0;
+    }
+    enum iam_log_level level;
+    if (iam_log_level_parse(settings.log_level, &level) != IAM_OK) {
+        fprintf(stderr, "iamd: --log-level must be debug, info, warn or error\n");
+        return 2;
+    }
+    iam_log_set_level(level);
+
+    struct iam_service_options options;
+    iam_service_options_default(&options);
+    if (iam_jwt_alg_parse(settings.token_alg, &options.token_alg) != IAM_OK) {
+        fprintf(stderr, "iamd: --token-alg must be RS256, ES256 or EdDSA\n");
+        return 2;
+    }
+    char public_url[512], issuer[600], database[4200];
+    if (settings.public_url[0])
+        snprintf(public_url, sizeof public_url, "%s", settings.public_url);
+    else
+        snprintf(public_url, sizeof public_url, "http://%s", settings.listen);
+    size_t url_length = strlen(public_url);
+    while (url_length > 0 && public_url[url_length - 1] == '/')
+        public_url[--url_length] = '\0';
+    snprintf(issuer, sizeof issuer, "%s/identity", public_url);
+    options.public_url = public_url;
+    options.issuer = issuer;
+    options.key_prefix = settings.key_prefix;
+    options.access_token_ttl = settings.token_ttl;
+    options.refresh_token_ttl = settings.refresh_token_ttl;
+    options.signing_key_rotation = settings.key_rotation;
+    options.jwks_cache_ttl = settings.jwks_cache_ttl;
+    options.clock_leeway = settings.clock_leeway;
+    options.usage_flush_interval_ms = settings.usage_flush_ms;
+
+    if (mkdir(settings.data_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "iamd: cannot create data directory %s: %s\n", settings.data_dir, strerror(errno));
+        return 1;
+    }
+    if (settings.database[0])
+        snprintf(database, sizeof database, "%s", settings.database);
+    else
+        snprintf(database, sizeof database, "sqlite:%s/iamd.db", settings.data_dir);
+
+    uint8_t pepper[IAMD_SECRET_SIZE], kek[IAMD_SECRET_SIZE];
+    if (iamd_secret_load(settings.data_dir, "pepper", settings.pepper, pepper, &err) != IAM_OK ||
+        iamd_secret_load(settings.data_dir, "kek", settings.kek, kek, &err) != IAM_OK) {
+        fprintf(stderr, "iamd: %s\n", err.message);
+        return 1;
+    }
+
+    /* Signals are taken by sigwait below; worker threads inherit the mask. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int status = 1;
+    struct iam_store *store = NULL;
+    struct iam_service *service = NULL;
+    struct iam_router *router = NULL;
+    struct iam_http_server *server = NULL;
+    struct iam_arena *arena = iam_arena_new();
+    if (!arena)
+        goto out;
+    if (iam_store_open(database, &store, &err) != IAM_OK) {
+        fprintf(stderr, "iamd: cannot open the database %s: %s\n", database, err.message);
+        goto out;
+    }
+    if (iam_service_new(store, pepper, sizeof pepper, kek, &options, &service, &err) != IAM_OK) {
+        fprintf(stderr, "iamd: %s\n", err.message);
+        goto out; /* iam_service_new closed the store */
+    }
+    iam_wipe(pepper, sizeof pepper);
+    iam_wipe(kek, sizeof kek);
+
+    struct iam_bootstrap_result bootstrap;
+    if (iam_bootstrap(service, arena, settings.admin_login, &bootstrap, &err) != IAM_OK) {
+        fprintf(stderr, "iamd: bootstrap failed: %s\n", err.message);
+        goto out;
+    }
+    if (bootstrap.created) {
+        if (save_bootstrap_key(settings.data_dir, &bootstrap) != 0)
+            goto out;
+        announce_bootstrap(settings.data_dir, &bootstrap);
+    }
+    iam_arena_free(arena);
+    arena = NULL;
+
+    struct iam_api api = {.service = service};
+    router = iam_router_new();
+    if (!router || iam_api_register_all(router, &api) != IAM_OK) {
+        fprintf(stderr, "iamd: cannot build the route table\n");
+        goto out;
+    }
+    struct iam_http_server_options server_options = {
+        .listen = settings.listen,
+        .threads = (unsigned)settings.threads,
+        .max_body_bytes = (size_t)settings.max_body,
+        .connection_timeout_s = (unsigned)settings.connection_timeout,
+        .max_connections = (unsigned)settings.max_connections,
+        .error_responder = iam_api_server_error,
+    };
+    if (iam_http_server_start(&server_options, router, &server, &err) != IAM_OK) {
+        fprintf(stderr, "iamd: cannot serve on %s: %s\n", settings.listen, err.message);
+        goto out;
+    }
+    iam_log(IAM_LOG_INFO, "started", "listening on %s (port %u), issuer %s", settings.listen,
+            (unsigned)iam_http_server_port(server), issuer);
+
+    int received = 0;
+    while (sigwait(&stop_signals, &received) != 0)
+        ;
+    iam_log(IAM_LOG_INFO, "stopping", "signal %d", received);
+    status = 0;
+out:
+    iam_http_server_stop(server);
+    iam_router_free(router);
+    iam_service_free(service);
+    iam_arena_free(arena);
+    iam_wipe(pepper, sizeof pepper);
+    iam_wipe(kek, sizeof kek);
+    return status;
+}

@@ -1,0 +1,41 @@
+/*
+ * authn.h: turning credentials into a principal.
+ *
+ * Two ways in: an API key value (token exchange, HTTP Basic "apikey:<key>",
+ * client_credentials) and an access token we issued (Bearer).
+ * An unknown, malformed, disabled or expired key, or a key whose identity is
+ * gone or disabled, never authenticates. Unknown and wrong keys take the same
+ * path and give the same error.
+ */
+#ifndef IAM_IAM_AUTHN_H
+#define IAM_IAM_AUTHN_H
+
+#include <jansson.h>
+
+#include "common/arena.h"
+#include "common/error.h"
+#include "iam/principal.h"
+#include "iam/service.h"
+#include "store/records.h"
+
+/*
+ * Authenticates an API key value. On success fills `who` (arena memory) and,
+ * if `key` is not NULL, the key's record, and counts the use.
+ * Errors (token endpoint codes): unknown/malformed -> IAM_EINVAL "BXNIM0415E";
+ * disabled -> IAM_EINVAL "BXNIM0416E"; expired -> "BXNIM0417E";
+ * identity disabled or deleted -> "BXNIM0415E".
+ */
+enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *arena, const char *value,
+                                 struct iam_principal *who, struct iam_apikey_record *key,
+                                 struct iam_error *err) IAM_MUST_CHECK;
+
+/*
+ * Verifies an access token we issued (signature by a key of our keyring, alg
+ * pinned by that key, exp/nbf/iat with leeway, iss), then checks that its
+ * identity still exists and is active. Any failure is IAM_EUNAUTH
+ * ("BXNIM0407E"-style detail in `err`). `*claims` (optional) gets a new reference.
+ */
+enum iam_result iam_authn_access_token(struct iam_service *service, struct iam_arena *arena, const char *token,
+                                       struct iam_principal *who, json_t **claims, struct iam_error *err) IAM_MUST_CHECK;
+
+#endif

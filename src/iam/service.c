@@ -1,0 +1,150 @@
+/*
+ * service.c: building and tearing down the domain root, and its
+ * housekeeping thread (signing-key rotation, purging old revocations).
+ */
+#include "iam/service.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/time.h"
+#include "iam/keyring.h"
+#include "iam/usage.h"
+
+#define HOUSEKEEPING_INTERVAL_S 5
+
+struct service_internal {
+    struct iam_service public; /* first: iam_service * and service_internal * convert */
+    pthread_t housekeeper;
+    bool housekeeper_started;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping;
+};
+
+void iam_service_options_default(struct iam_service_options *options)
+{
+    memset(options, 0, sizeof *options);
+    options->issuer = "http://127.0.0.1:8080/identity";
+    options->public_url = "http://127.0.0.1:8080";
+    options->key_prefix = "iamd";
+    options->token_alg = IAM_JWT_RS256;
+    options->access_token_ttl = 3600;
+    options->refresh_token_ttl = 30 * 86400;
+    options->signing_key_rotation = 7 * 86400;
+    options->jwks_cache_ttl = 300;
+    options->clock_leeway = 30;
+    options->usage_flush_interval_ms = 1000;
+}
+
+static void *housekeeping_loop(void *argument)
+{
+    struct service_internal *internal = argument;
+    struct iam_service *service = &internal->public;
+    int64_t last_purge = 0;
+    pthread_mutex_lock(&internal->lock);
+    while (!internal->stopping) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += HOUSEKEEPING_INTERVAL_S;
+        int wait = pthread_cond_timedwait(&internal->wake, &internal->lock, &deadline);
+        if (internal->stopping || wait != ETIMEDOUT)
+            continue;
+        pthread_mutex_unlock(&internal->lock);
+        int64_t now = iam_now();
+        if (iam_keyring_maintain(service->keyring, now) != IAM_OK)
+            iam_log(IAM_LOG_WARN, "housekeeping", "signing key maintenance failed; retrying later");
+        if (now - last_purge >= 3600) {
+            if (iam_store_revocation_purge(service->store, now) == IAM_OK)
+                last_purge = now;
+        }
+        pthread_mutex_lock(&internal->lock);
+    }
+    pthread_mutex_unlock(&internal->lock);
+    return NULL;
+}
+
+enum iam_result iam_service_new(struct iam_store *store, const uint8_t *pepper, size_t pepper_length,
+                                const uint8_t kek[IAM_AEAD_KEY_SIZE], const struct iam_service_options *options,
+                                struct iam_service **out, struct iam_error *err)
+{
+    *out = NULL;
+    if (sodium_init() < 0) {
+        iam_store_close(store);
+        return iam_error_set(err, IAM_ECRYPTO, "", "libsodium failed to initialise.");
+    }
+    if (options->signing_key_rotation <= options->jwks_cache_ttl) {
+        iam_store_close(store);
+        return iam_error_set(err, IAM_EINVAL, "",
+                             "The key rotation period must be longer than the JWKS cache time, or clients "
+                             "would meet tokens signed by keys they have not seen.");
+    }
+    struct service_internal *internal = calloc(1, sizeof *internal);
+    if (!internal) {
+        iam_store_close(store);
+        return iam_error_set(err, IAM_ENOMEM, "", "Out of memory.");
+    }
+    struct iam_service *service = &internal->public;
+    pthread_mutex_init(&internal->lock, NULL);
+    pthread_cond_init(&internal->wake, NULL);
+    service->store = store;
+    service->options = *options;
+    memcpy(service->kek, kek, IAM_AEAD_KEY_SIZE);
+    enum iam_result result = iam_hasher_new(pepper, pepper_length, &service->hasher);
+    if (result != IAM_OK) {
+        iam_error_set(err, result, "", "Cannot key the API-key hasher (the pepper must be at least 16 bytes).");
+        goto fail;
+    }
+    struct iam_keyring_options keyring_options = {
+        .alg = options->token_alg,
+        .rotation = options->signing_key_rotation,
+        /* A retired key verifies every token it signed, plus the time clients cache the JWKS. */
+        .retention = options->access_token_ttl + options->jwks_cache_ttl + options->clock_leeway,
+    };
+    result = iam_keyring_open(store, kek, &keyring_options, iam_now(), &service->keyring, err);
+    if (result != IAM_OK)
+        goto fail;
+    result = iam_usage_new(store, options->usage_flush_interval_ms, &service->usage);
+    if (result != IAM_OK) {
+        iam_error_set(err, result, "", "Cannot start the usage counter thread.");
+        goto fail;
+    }
+    if (pthread_create(&internal->housekeeper, NULL, housekeeping_loop, internal) != 0) {
+        result = iam_error_set(err, IAM_EINTERNAL, "", "Cannot start the housekeeping thread.");
+        goto fail;
+    }
+    internal->housekeeper_started = true;
+    *out = service;
+    return IAM_OK;
+fail:
+    iam_service_free(service);
+    return result;
+}
+
+void iam_service_free(struct iam_service *service)
+{
+    if (!service)
+        return;
+    struct service_internal *internal = (struct service_internal *)service;
+    if (internal->housekeeper_started) {
+        pthread_mutex_lock(&internal->lock);
+        internal->stopping = true;
+        pthread_cond_signal(&internal->wake);
+        pthread_mutex_unlock(&internal->lock);
+        pthread_join(internal->housekeeper, NULL);
+    }
+    iam_usage_free(service->usage);
+    iam_keyring_free(service->keyring);
+    iam_hasher_free(service->hasher);
+    iam_store_close(service->store);
+    sodium_memzero(service->kek, sizeof service->kek);
+    pthread_cond_destroy(&internal->wake);
+    pthread_mutex_destroy(&internal->lock);
+    free(internal);
+}

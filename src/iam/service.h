@@ -1,0 +1,58 @@
+/*
+ * service.h: the domain root. One struct iam_service per process holds the
+ * store, the secrets kept outside the database (pepper and key-encryption
+ * key), the signing keyring, the usage batcher and the settings that shape
+ * tokens. Everything in iam/ takes it as its first argument.
+ */
+#ifndef IAM_IAM_SERVICE_H
+#define IAM_IAM_SERVICE_H
+
+#include <stdint.h>
+
+#include "common/error.h"
+#include "crypto/aead.h"
+#include "crypto/hash.h"
+#include "crypto/jwt.h"
+#include "store/store.h"
+
+struct iam_keyring;
+struct iam_usage;
+
+struct iam_service_options {
+    const char *issuer;              /* "<public base URL>/identity", the tokens' `iss` */
+    const char *public_url;          /* "http://127.0.0.1:8080", for absolute URLs */
+    const char *key_prefix;          /* API key value prefix, default "iamd" */
+    enum iam_jwt_alg token_alg;      /* RS256 by default */
+    int64_t access_token_ttl;        /* seconds, default 3600 */
+    int64_t refresh_token_ttl;       /* seconds, default 30 days */
+    int64_t signing_key_rotation;    /* seconds a key signs before the next one takes over */
+    int64_t jwks_cache_ttl;          /* seconds clients may cache the JWKS */
+    int64_t clock_leeway;            /* seconds of skew accepted on exp/nbf/iat */
+    int64_t usage_flush_interval_ms; /* how often usage counters are written */
+};
+
+struct iam_service {
+    struct iam_store *store;      /* owned */
+    struct iam_hasher *hasher;    /* keyed with the pepper; owned */
+    uint8_t kek[IAM_AEAD_KEY_SIZE];
+    struct iam_keyring *keyring;  /* owned */
+    struct iam_usage *usage;      /* owned */
+    struct iam_service_options options;
+};
+
+/*
+ * Opens the service over an open store (taking ownership of it) with the pepper
+ * and KEK given; loads or creates the signing keys and starts the usage batcher.
+ * Free with iam_service_free (which also closes the store).
+ */
+enum iam_result iam_service_new(struct iam_store *store, const uint8_t *pepper, size_t pepper_length,
+                                const uint8_t kek[IAM_AEAD_KEY_SIZE], const struct iam_service_options *options,
+                                struct iam_service **out, struct iam_error *err) IAM_MUST_CHECK;
+
+/* Flushes usage counters, stops background work and frees everything. NULL is allowed. */
+void iam_service_free(struct iam_service *service);
+
+/* Fills `options` with the defaults listed above (issuer and public_url from 127.0.0.1:8080). */
+void iam_service_options_default(struct iam_service_options *options);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * usage.c: the in-memory table of per-key usage deltas and the thread that
+ * writes them to the store in batches (see usage.h).
+ */
+#include "iam/usage.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+
+#define USAGE_BUCKETS 1024
+#define USAGE_ID_MAX 64
+
+struct usage_entry {
+    char id[USAGE_ID_MAX];
+    int64_t count;
+    int64_t last_authn;
+    struct usage_entry *next;
+};
+
+struct iam_usage {
+    struct iam_store *store;
+    int64_t interval_ms;
+    pthread_mutex_t lock; /* guards buckets and size */
+    struct usage_entry *buckets[USAGE_BUCKETS];
+    size_t size;
+    pthread_mutex_t flush_lock; /* one flush at a time */
+    pthread_cond_t wake;
+    bool stopping;
+    pthread_t thread;
+    bool thread_started;
+};
+
+static size_t bucket_of(const char *id)
+{
+    /* FNV-1a: ids are server-generated, so no adversarial collisions to fear. */
+    uint64_t hash = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+        hash ^= *p;
+        hash *= 1099511628211ULL;
+    }
+    return (size_t)(hash % USAGE_BUCKETS);
+}
+
+void iam_usage_record(struct iam_usage *usage, const char *apikey_id, int64_t when)
+{
+    if (!usage || !apikey_id || strlen(apikey_id) >= USAGE_ID_MAX)
+        return;
+    size_t bucket = bucket_of(apikey_id);
+    pthread_mutex_lock(&usage->lock);
+    struct usage_entry *entry = usage->buckets[bucket];
+    while (entry && strcmp(entry->id, apikey_id) != 0)
+        entry = entry->next;
+    if (!entry) {
+        entry = calloc(1, sizeof *entry);
+        if (!entry) {
+            pthread_mutex_unlock(&usage->lock);
+            return; /* a lost count is better than a failed token */
+        }
+        memcpy(entry->id, apikey_id, strlen(apikey_id) + 1);
+        entry->next = usage->buckets[bucket];
+        usage->buckets[bucket] = entry;
+        usage->size++;
+    }
+    entry->count++;
+    if (when > entry->last_authn)
+        entry->last_authn = when;
+    pthread_mutex_unlock(&usage->lock);
+}
+
+void iam_usage_pending(struct iam_usage *usage, const char *apikey_id, int64_t *count, int64_t *last_authn)
+{
+    *count = 0;
+    *last_authn = 0;
+    if (!usage || !apikey_id)
+        return;
+    pthread_mutex_lock(&usage->lock);
+    for (struct usage_entry *entry = usage->buckets[bucket_of(apikey_id)]; entry; entry = entry->next) {
+        if (strcmp(entry->id, apikey_id) == 0) {
+            *count = entry->count;
+            *last_authn = entry->last_authn;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&usage->lock);
+}
+
+/* Moves every entry out of the table into a list the caller owns. */
+static struct usage_entry *take_all(struct iam_usage *usage, size_t *count)
+{
+    struct usage_entry *all = NULL;
+    pthread_mutex_lock(&usage->lock);
+    for (size_t i = 0; i < USAGE_BUCKETS; i++) {
+        struct usage_entry *entry = usage->buckets[i];
+        while (entry) {
+            struct usage_entry *next = entry->next;
+            entry->next = all;
+            all = entry;
+            entry = next;
+        }
+        usage->buckets[i] = NULL;
+    }
+    *count = usage->size;
+    usage->size = 0;
+    pthread_mutex_unlock(&usage->lock);
+    return all;
+}
+
+/* Puts entries back (after a failed write) so no count is lost. */
+static void give_back(struct iam_usage *usage, struct usage_entry *list)
+{
+    while (list) {
+        struct usage_entry *next = list->next;
+        pthread_mutex_lock(&usage->lock);
+        size_t bucket = bucket_of(list->id);
+        struct usage_entry *entry = usage->buckets[bucket];
+        while (entry && strcmp(entry->id, list->id) != 0)
+            entry = entry->next;
+        if (entry) {
+            entry->count += list->count;
+            if (list->last_authn > entry->last_authn)
+                entry->last_authn = list->last_authn;
+            free(list);
+        } else {
+            list->next = usage->buckets[bucket];
+            usage->buckets[bucket] = list;
+            usage->size++;
+        }
+        pthread_mutex_unlock(&usage->lock);
+        list = next;
+    }
+}
+
+enum iam_result iam_usage_flush(struct iam_usage *usage)
+{
+    if (!usage)
+        return IAM_OK;
+    pthread_mutex_lock(&usage->flush_lock);
+    size_t count = 0;
+    struct usage_entry *list = take_all(usage, &count);
+    enum iam_result result = IAM_OK;
+    if (count > 0) {
+        struct iam_apikey_usage *batch = calloc(count, sizeof *batch);
+        if (!batch) {
+            result = IAM_ENOMEM;
+        } else {
+            size_t i = 0;
+            for (struct usage_entry *entry = list; entry && i < count; entry = entry->next, i++) {
+                batch[i].id = entry->id;
+                batch[i].count = entry->count;
+                batch[i].last_authn = entry->last_authn;
+            }
+            result = iam_store_apikey_add_usage(usage->store, batch, i);
+            free(batch);
+        }
+    }
+    if (result == IAM_OK) {
+        while (list) {
+            struct usage_entry *next = list->next;
+            free(list);
+            list = next;
+        }
+    } else {
+        iam_log(IAM_LOG_WARN, "usage_flush_failed", "%s; will retry", iam_strerror(result));
+        give_back(usage, list);
+    }
+    pthread_mutex_unlock(&usage->flush_lock);
+    return result;
+}
+
+static void *flush_loop(void *argument)
+{
+    struct iam_usage *usage = argument;
+    pthread_mutex_lock(&usage->flush_lock);
+    while (!usage->stopping) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += usage->interval_ms / 1000;
+        deadline.tv_nsec += (usage->interval_ms % 1000) * 1000000;
+        if (deadline.tv_nsec >= 1000000000) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000;
+        }
+        int wait = pthread_cond_timedwait(&usage->wake, &usage->flush_lock, &deadline);
+        if (usage->stopping)
+            break;
+        if (wait == ETIMEDOUT) {
+            pthread_mutex_unlock(&usage->flush_lock);
+            enum iam_result result = iam_usage_flush(usage);
+            (void)result; /* logged inside; retried next round */
+            pthread_mutex_lock(&usage->flush_lock);
+        }
+    }
+    pthread_mutex_unlock(&usage->flush_lock);
+    return NULL;
+}
+
+enum iam_result iam_usage_new(struct iam_store *store, int64_t flush_interval_ms, struct iam_usage **out)
+{
+    *out = NULL;
+    struct iam_usage *usage = calloc(1, sizeof *usage);
+    if (!usage)
+        return IAM_ENOMEM;
+    usage->store = store;
+    usage->interval_ms = flush_interval_ms > 0 ? flush_interval_ms : 1000;
+    pthread_mutex_init(&usage->lock, NULL);
+    pthread_mutex_init(&usage->flush_lock, NULL);
+    pthread_cond_init(&usage->wake, NULL);
+    if (pthread_create(&usage->thread, NULL, flush_loop, usage) != 0) {
+        iam_usage_free(usage);
+        return IAM_EINTERNAL;
+    }
+    usage->thread_started = true;
+    *out = usage;
+    return IAM_OK;
+}
+
+void iam_usage_free(struct iam_usage *usage)
+{
+    if (!usage)
+        return;
+    if (usage->thread_started) {
+        pthread_mutex_lock(&usage->flush_lock);
+        usage->stopping = true;
+        pthread_cond_signal(&usage->wake);
+        pthread_mutex_unlock(&usage->flush_lock);
+        pthread_join(usage->thread, NULL);
+    }
+    if (iam_usage_flush(usage) != IAM_OK)
+        iam_log(IAM_LOG_ERROR, "usage_lost", "usage counters could not be written at shutdown");
+    size_t count = 0;
+    struct usage_entry *list = take_all(usage, &count);
+    while (list) {
+        struct usage_entry *next = list->next;
+        free(list);
+        list = next;
+    }
+    pthread_cond_destroy(&usage->wake);
+    pthread_mutex_destroy(&usage->flush_lock);
+    pthread_mutex_destroy(&usage->lock);
+    free(usage);
+}

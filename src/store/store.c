@@ -1,0 +1,442 @@
+/*
+ * store.c: the public iam_store_* functions.
+ *
+ * Picks a backend from the location given to iam_store_open, checks the
+ * arguments every backend would otherwise check the same way (NULL pointers,
+ * page bounds, sort and type names), and dispatches through the backend's
+ * table of functions (backend.h). Nothing here knows SQL.
+ */
+#include "store/store.h"
+
+#include <string.h>
+
+#include "store/backend.h"
+
+#define SQLITE_SCHEME "sqlite:"
+
+enum iam_result iam_store_open(const char *location, struct iam_store **out, struct iam_error *err)
+{
+    if (!out)
+        return iam_error_set(err, IAM_EINVAL, NULL, "no place to return the store");
+    *out = NULL;
+    if (!location || location[0] == '\0')
+        return iam_error_set(err, IAM_EINVAL, NULL, "the store location is empty");
+    if (strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0)
+        return iam_error_set(err, IAM_EINVAL, NULL, "the PostgreSQL store is not built into this iamd");
+    const char *path = location;
+    if (strncmp(location, SQLITE_SCHEME, strlen(SQLITE_SCHEME)) == 0)
+        path = location + strlen(SQLITE_SCHEME);
+    return iam_store_sqlite_open(path, out, err);
+}
+
+void iam_store_close(struct iam_store *store)
+{
+    if (store)
+        store->backend->close(store);
+}
+
+enum iam_result iam_store_schema_version(struct iam_store *store, int64_t *version)
+{
+    if (!store || !version)
+        return IAM_EINVAL;
+    return store->backend->schema_version(store, version);
+}
+
+enum iam_result iam_store_revision(struct iam_store *store, int64_t *revision)
+{
+    if (!store || !revision)
+        return IAM_EINVAL;
+    return store->backend->revision(store, revision);
+}
+
+/* --- instance metadata --- */
+
+enum iam_result iam_store_meta_get(struct iam_store *store, struct iam_arena *arena, const char *key,
+                                   const char **value)
+{
+    if (!store || !arena || !key || !value)
+        return IAM_EINVAL;
+    *value = NULL;
+    return store->backend->meta_get(store, arena, key, value);
+}
+
+enum iam_result iam_store_meta_insert(struct iam_store *store, const char *key, const char *value)
+{
+    if (!store || !key || !value)
+        return IAM_EINVAL;
+    return store->backend->meta_insert(store, key, value);
+}
+
+enum iam_result iam_store_meta_set(struct iam_store *store, const char *key, const char *value)
+{
+    if (!store || !key || !value)
+        return IAM_EINVAL;
+    return store->backend->meta_set(store, key, value);
+}
+
+/* --- accounts --- */
+
+enum iam_result iam_store_account_insert(struct iam_store *store, const struct iam_account_record *account)
+{
+    if (!store || !account || !account->id)
+        return IAM_EINVAL;
+    return store->backend->account_insert(store, account);
+}
+
+enum iam_result iam_store_account_get(struct iam_store *store, struct iam_arena *arena, const char *id,
+                                      struct iam_account_record *out)
+{
+    if (!store || !arena || !id || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    return store->backend->account_get(store, arena, id, out);
+}
+
+enum iam_result iam_store_account_count(struct iam_store *store, int64_t *count)
+{
+    if (!store || !count)
+        return IAM_EINVAL;
+    return store->backend->account_count(store, count);
+}
+
+/* --- users --- */
+
+enum iam_result iam_store_user_insert(struct iam_store *store, const struct iam_user_record *user)
+{
+    if (!store || !user || !user->iam_id || !user->account_id)
+        return IAM_EINVAL;
+    return store->backend->user_insert(store, user);
+}
+
+enum iam_result iam_store_user_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                   const char *iam_id, struct iam_user_record *out)
+{
+    if (!store || !arena || !account_id || !iam_id || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    return store->backend->user_get(store, arena, account_id, iam_id, out);
+}
+
+enum iam_result iam_store_user_get_by_login(struct iam_store *store, struct iam_arena *arena, const char *login,
+                                            struct iam_user_record *out)
+{
+    if (!store || !arena || !login || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    return store->backend->user_get_by_login(store, arena, login, out);
+}
+
+/* --- service IDs --- */
+
+static bool history_valid(const struct iam_history_record *history, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (!history[i].entity_id || !history[i].action)
+            return false;
+    }
+    return true;
+}
+
+static bool page_valid(int64_t offset, int64_t limit)
+{
+    return offset >= 0 && limit >= 1 && limit <= IAM_STORE_LIST_LIMIT_MAX;
+}
+
+enum iam_result iam_store_service_id_insert(struct iam_store *store, const struct iam_service_id_record *service_id,
+                                            const struct iam_apikey_record *apikey,
+                                            const struct iam_history_record *history, size_t history_count)
+{
+    if (!store || !service_id || !service_id->id || !service_id->iam_id || !service_id->account_id)
+        return IAM_EINVAL;
+    if (history_count > 0 && (!history || !history_valid(history, history_count)))
+        return IAM_EINVAL;
+    /* The first key belongs to the new service ID, in the same account. */
+    if (apikey && (!apikey->id || !apikey->account_id || !apikey->iam_id ||
+                   strcmp(apikey->account_id, service_id->account_id) != 0 ||
+                   strcmp(apikey->iam_id, service_id->iam_id) != 0))
+        return IAM_EINVAL;
+    return store->backend->service_id_insert(store, service_id, apikey, history, history_count);
+}
+
+enum iam_result iam_store_service_id_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                         const char *id, struct iam_service_id_record *out)
+{
+    if (!store || !arena || !account_id || !id || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    return store->backend->service_id_get(store, arena, account_id, id, out);
+}
+
+enum iam_result iam_store_service_id_get_by_iam_id(struct iam_store *store, struct iam_arena *arena,
+                                                   const char *account_id, const char *iam_id,
+                                                   struct iam_service_id_record *out)
+{
+    if (!store || !arena || !account_id || !iam_id || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    return store->backend->service_id_get_by_iam_id(store, arena, account_id, iam_id, out);
+}
+
+static enum iam_result service_id_sort_parse(const char *text, enum iam_store_service_id_sort *sort)
+{
+    static const struct {
+        const char *name;
+        enum iam_store_service_id_sort sort;
+    } names[] = {
+        {"created_at", IAM_STORE_SERVICE_ID_SORT_CREATED_AT},
+        {"name", IAM_STORE_SERVICE_ID_SORT_NAME},
+        {"description", IAM_STORE_SERVICE_ID_SORT_DESCRIPTION},
+        {"modified_at", IAM_STORE_SERVICE_ID_SORT_MODIFIED_AT},
+    };
+    if (!text) {
+        *sort = IAM_STORE_SERVICE_ID_SORT_CREATED_AT;
+        return IAM_OK;
+    }
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(text, names[i].name) == 0) {
+            *sort = names[i].sort;
+            return IAM_OK;
+        }
+    }
+    return IAM_EINVAL;
+}
+
+enum iam_result iam_store_service_id_list(struct iam_store *store, struct iam_arena *arena,
+                                          const struct iam_service_id_query *query,
+                                          struct iam_service_id_record **items, size_t *count, bool *has_more)
+{
+    if (!store || !arena || !query || !query->account_id || !items || !count || !has_more)
+        return IAM_EINVAL;
+    *items = NULL;
+    *count = 0;
+    *has_more = false;
+    if (!page_valid(query->offset, query->limit))
+        return IAM_EINVAL;
+    if (query->order != IAM_SORT_ASC && query->order != IAM_SORT_DESC)
+        return IAM_EINVAL;
+    enum iam_store_service_id_sort sort;
+    if (service_id_sort_parse(query->sort, &sort) != IAM_OK)
+        return IAM_EINVAL;
+    return store->backend->service_id_list(store, arena, query, sort, items, count, has_more);
+}
+
+enum iam_result iam_store_service_id_update(struct iam_store *store, const struct iam_service_id_record *updated,
+                                            const char *expected_entity_tag,
+                                            const struct iam_history_record *history)
+{
+    if (!store || !updated || !updated->id || !updated->account_id)
+        return IAM_EINVAL;
+    if (history && !history_valid(history, 1))
+        return IAM_EINVAL;
+    return store->backend->service_id_update(store, updated, expected_entity_tag, history);
+}
+
+enum iam_result iam_store_service_id_delete(struct iam_store *store, const char *account_id, const char *id)
+{
+    if (!store || !account_id || !id)
+        return IAM_EINVAL;
+    return store->backend->service_id_delete(store, account_id, id);
+}
+
+/* --- API keys --- */
+
+enum iam_result iam_store_apikey_insert(struct iam_store *store, const struct iam_apikey_record *apikey,
+                                        const struct iam_history_record *history)
+{
+    if (!store || !apikey || !apikey->id || !apikey->account_id || !apikey->iam_id)
+        return IAM_EINVAL;
+    if (history && !history_valid(history, 1))
+        return IAM_EINVAL;
+    return store->backend->apikey_insert(store, apikey, history);
+}
+
+enum iam_result iam_store_apikey_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                     const char *id, struct iam_apikey_record *out)
+{
+    if (!store || !arena || !account_id || !id || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    return store->backend->apikey_get(store, arena, account_id, id, out);
+}
+
+enum iam_result iam_store_apikey_get_by_hash(struct iam_store *store, struct iam_arena *arena,
+                                             const uint8_t hash[IAM_RECORD_HASH_SIZE],
+                                             struct iam_apikey_record *out)
+{
+    if (!store || !arena || !hash || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    return store->backend->apikey_get_by_hash(store, arena, hash, out);
+}
+
+static enum iam_result apikey_sort_parse(const char *text, enum iam_store_apikey_sort *sort)
+{
+    static const struct {
+        const char *name;
+        enum iam_store_apikey_sort sort;
+    } names[] = {
+        {"created_at", IAM_STORE_APIKEY_SORT_CREATED_AT},
+        {"name", IAM_STORE_APIKEY_SORT_NAME},
+        {"description", IAM_STORE_APIKEY_SORT_DESCRIPTION},
+        {"created_by", IAM_STORE_APIKEY_SORT_CREATED_BY},
+    };
+    if (!text) {
+        *sort = IAM_STORE_APIKEY_SORT_CREATED_AT;
+        return IAM_OK;
+    }
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(text, names[i].name) == 0) {
+            *sort = names[i].sort;
+            return IAM_OK;
+        }
+    }
+    return IAM_EINVAL;
+}
+
+static enum iam_result apikey_type_parse(const char *text, enum iam_store_apikey_type *type)
+{
+    if (!text)
+        *type = IAM_STORE_APIKEY_TYPE_ANY;
+    else if (strcmp(text, "user") == 0)
+        *type = IAM_STORE_APIKEY_TYPE_USER;
+    else if (strcmp(text, "serviceid") == 0)
+        *type = IAM_STORE_APIKEY_TYPE_SERVICE_ID;
+    else
+        return IAM_EINVAL;
+    return IAM_OK;
+}
+
+enum iam_result iam_store_apikey_list(struct iam_store *store, struct iam_arena *arena,
+                                      const struct iam_apikey_query *query, struct iam_apikey_record **items,
+                                      size_t *count, bool *has_more)
+{
+    if (!store || !arena || !query || !query->account_id || !items || !count || !has_more)
+        return IAM_EINVAL;
+    *items = NULL;
+    *count = 0;
+    *has_more = false;
+    if (!page_valid(query->offset, query->limit))
+        return IAM_EINVAL;
+    if (query->order != IAM_SORT_ASC && query->order != IAM_SORT_DESC)
+        return IAM_EINVAL;
+    enum iam_store_apikey_sort sort;
+    enum iam_store_apikey_type type;
+    if (apikey_sort_parse(query->sort, &sort) != IAM_OK || apikey_type_parse(query->type, &type) != IAM_OK)
+        return IAM_EINVAL;
+    return store->backend->apikey_list(store, arena, query, sort, type, items, count, has_more);
+}
+
+enum iam_result iam_store_apikey_update(struct iam_store *store, const struct iam_apikey_record *updated,
+                                        const char *expected_entity_tag,
+                                        const struct iam_history_record *history)
+{
+    if (!store || !updated || !updated->id || !updated->account_id)
+        return IAM_EINVAL;
+    if (history && !history_valid(history, 1))
+        return IAM_EINVAL;
+    return store->backend->apikey_update(store, updated, expected_entity_tag, history);
+}
+
+enum iam_result iam_store_apikey_delete(struct iam_store *store, const char *account_id, const char *id)
+{
+    if (!store || !account_id || !id)
+        return IAM_EINVAL;
+    return store->backend->apikey_delete(store, account_id, id);
+}
+
+enum iam_result iam_store_apikey_add_usage(struct iam_store *store, const struct iam_apikey_usage *usage,
+                                           size_t count)
+{
+    if (!store || (count > 0 && !usage))
+        return IAM_EINVAL;
+    for (size_t i = 0; i < count; i++) {
+        if (!usage[i].id || usage[i].count < 0)
+            return IAM_EINVAL;
+    }
+    if (count == 0)
+        return IAM_OK;
+    return store->backend->apikey_add_usage(store, usage, count);
+}
+
+/* --- history --- */
+
+enum iam_result iam_store_history_list(struct iam_store *store, struct iam_arena *arena, const char *entity_id,
+                                       size_t limit, struct iam_history_record **items, size_t *count)
+{
+    if (!store || !arena || !entity_id || !items || !count)
+        return IAM_EINVAL;
+    *items = NULL;
+    *count = 0;
+    if (limit == 0)
+        return IAM_OK;
+    return store->backend->history_list(store, arena, entity_id, limit, items, count);
+}
+
+/* --- signing keys --- */
+
+enum iam_result iam_store_signing_key_insert(struct iam_store *store, const struct iam_signing_key_record *key)
+{
+    if (!store || !key || !key->kid)
+        return IAM_EINVAL;
+    return store->backend->signing_key_insert(store, key);
+}
+
+enum iam_result iam_store_signing_key_list(struct iam_store *store, struct iam_arena *arena,
+                                           struct iam_signing_key_record **items, size_t *count)
+{
+    if (!store || !arena || !items || !count)
+        return IAM_EINVAL;
+    *items = NULL;
+    *count = 0;
+    return store->backend->signing_key_list(store, arena, items, count);
+}
+
+enum iam_result iam_store_signing_key_purge(struct iam_store *store, int64_t now)
+{
+    if (!store)
+        return IAM_EINVAL;
+    return store->backend->signing_key_purge(store, now);
+}
+
+/* --- account identity settings --- */
+
+enum iam_result iam_store_settings_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                       struct iam_settings_record *out)
+{
+    if (!store || !arena || !account_id || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    return store->backend->settings_get(store, arena, account_id, out);
+}
+
+enum iam_result iam_store_settings_put(struct iam_store *store, const struct iam_settings_record *settings,
+                                       const char *expected_entity_tag)
+{
+    if (!store || !settings || !settings->account_id)
+        return IAM_EINVAL;
+    return store->backend->settings_put(store, settings, expected_entity_tag);
+}
+
+/* --- revoked refresh tokens --- */
+
+enum iam_result iam_store_revocation_insert(struct iam_store *store, const char *jti, int64_t expires_at)
+{
+    if (!store || !jti)
+        return IAM_EINVAL;
+    return store->backend->revocation_insert(store, jti, expires_at);
+}
+
+enum iam_result iam_store_revocation_exists(struct iam_store *store, const char *jti, bool *revoked)
+{
+    if (!store || !jti || !revoked)
+        return IAM_EINVAL;
+    *revoked = false;
+    return store->backend->revocation_exists(store, jti, revoked);
+}
+
+enum iam_result iam_store_revocation_purge(struct iam_store *store, int64_t now)
+{
+    if (!store)
+        return IAM_EINVAL;
+    return store->backend->revocation_purge(store, now);
+}
