@@ -194,7 +194,8 @@ static void update_key(struct iam_http_request *request, struct iam_http_respons
     struct iam_apikey_view view;
     const char *expected = NULL;
     json_t *body = NULL;
-    if (iam_api_if_match(request, &expected, &err) != IAM_OK || iam_api_json_body(request, true, &body, &err) != IAM_OK ||
+    if (iam_api_if_match(request, &expected, &err) != IAM_OK ||
+        iam_api_json_body(request, true, &body, &err) != IAM_OK ||
         read_update(body, &update, &err) != IAM_OK ||
         iam_apikey_update(api->service, request->arena, &who, iam_http_path_param(request, 0), expected, &update,
                           &view, &err) != IAM_OK)

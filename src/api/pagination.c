@@ -97,6 +97,7 @@ enum iam_result iam_api_page_parse(const struct iam_http_request *request, const
 {
     memset(page, 0, sizeof *page);
     page->limit = IAM_API_PAGESIZE_DEFAULT;
+    page->filter_names = filter_names;
     const char *size = iam_http_query(request, "pagesize");
     if (size) {
         size_t length = strlen(size);
@@ -173,13 +174,14 @@ static enum iam_result append_encoded(struct iam_buf *buf, const char *text)
 
 struct query_copy {
     struct iam_buf *buf;
+    const char *const *skip; /* the filter names: the page's values are appended instead */
     enum iam_result result;
 };
 
 static bool copy_parameter(void *context, const char *name, const char *value)
 {
     struct query_copy *copy = context;
-    if (strcmp(name, "pagetoken") == 0)
+    if (strcmp(name, "pagetoken") == 0 || (copy->skip && known_filter(copy->skip, name)))
         return true;
     if (copy->buf->length > 0 && (copy->result = iam_buf_append_str(copy->buf, "&")) != IAM_OK)
         return false;
@@ -208,8 +210,11 @@ enum iam_result iam_api_page_links(struct iam_http_request *request, const struc
 {
     struct iam_buf query;
     iam_buf_init(&query, LINK_MAX);
-    struct query_copy copy = {.buf = &query, .result = IAM_OK};
+    struct query_copy copy = {.buf = &query, .skip = page->filter_names, .result = IAM_OK};
     iam_http_query_each(request, copy_parameter, &copy);
+    copy.skip = NULL;
+    for (size_t i = 0; i < page->filter_count && copy.result == IAM_OK; i++)
+        copy_parameter(&copy, page->filters[i].name, page->filters[i].value);
     if (copy.result != IAM_OK) {
         iam_buf_free(&query);
         return iam_error_set(err, IAM_ETOOBIG, "BXNIM0110E", "The query string is too long.");
@@ -233,10 +238,11 @@ enum iam_result iam_api_page_links(struct iam_http_request *request, const struc
         if (json_object_set_new(body, "previous", link_with_token(request, first, has_query, page, previous)) != 0)
             return no_memory(err);
     }
-    if (has_more &&
-        json_object_set_new(body, "next", link_with_token(request, first, has_query, page, page->offset + page->limit)) !=
-            0)
-        return no_memory(err);
+    if (has_more) {
+        json_t *next = link_with_token(request, first, has_query, page, page->offset + page->limit);
+        if (json_object_set_new(body, "next", next) != 0)
+            return no_memory(err);
+    }
     return IAM_OK;
 }
 

@@ -37,6 +37,7 @@ struct iam_api_page_filter {
 struct iam_api_page {
     int64_t offset;
     int64_t limit; /* the pagesize asked for */
+    const char *const *filter_names; /* as given to iam_api_page_parse */
     size_t filter_count;
     struct iam_api_page_filter filters[IAM_API_PAGE_FILTERS_MAX];
 };
@@ -57,7 +58,9 @@ const char *iam_api_page_filter(const struct iam_api_page *page, const char *nam
 /*
  * Adds offset, limit and first to `body`, previous when offset > 0 and next
  * only when `has_more`. Links are absolute: options.public_url + `path` +
- * the request's query parameters (pagetoken left out) + a new pagetoken.
+ * the request's other query parameters (pagesize, include_history...) + the
+ * page's filters (so a pagetoken-only request still links to the same list)
+ * + a new pagetoken for previous and next.
  */
 enum iam_result iam_api_page_links(struct iam_http_request *request, const struct iam_api *api, const char *path,
                                    const struct iam_api_page *page, bool has_more, json_t *body,

@@ -54,7 +54,8 @@ static json_t *service_id_json(const struct iam_service_id_view *view, bool show
     if (show_group_id && record->group_id)
         complete = json_object_set_new(object, "group_id", json_string(record->group_id)) == 0;
     if (complete && view->has_history)
-        complete = json_object_set_new(object, "history", iam_api_history_json(view->history, view->history_count)) == 0;
+        complete =
+            json_object_set_new(object, "history", iam_api_history_json(view->history, view->history_count)) == 0;
     if (complete && view->has_activity)
         complete = json_object_set_new(object, "activity",
                                        json_pack("{s:I,s:o*}", "authn_count", (json_int_t)view->authn_count,
@@ -269,7 +270,8 @@ static void update_service_id(struct iam_http_request *request, struct iam_http_
     bool show_group_id;
     json_t *body = NULL;
     if (iam_api_query_bool(request, "show_group_id", false, &show_group_id, &err) != IAM_OK ||
-        iam_api_if_match(request, &expected, &err) != IAM_OK || iam_api_json_body(request, true, &body, &err) != IAM_OK ||
+        iam_api_if_match(request, &expected, &err) != IAM_OK ||
+        iam_api_json_body(request, true, &body, &err) != IAM_OK ||
         read_update(request->arena, body, &update, &err) != IAM_OK ||
         iam_service_id_update(api->service, request->arena, &who, iam_http_path_param(request, 0), expected, &update,
                               &view, &err) != IAM_OK)

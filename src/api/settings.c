@@ -71,7 +71,8 @@ static void update_settings(struct iam_http_request *request, struct iam_http_re
     struct iam_settings_view view = {0};
     const char *expected = NULL;
     json_t *body = NULL;
-    if (iam_api_if_match(request, &expected, &err) != IAM_OK || iam_api_json_body(request, true, &body, &err) != IAM_OK ||
+    if (iam_api_if_match(request, &expected, &err) != IAM_OK ||
+        iam_api_json_body(request, true, &body, &err) != IAM_OK ||
         iam_api_only_fields(body, iam_settings_fields, &err) != IAM_OK ||
         iam_settings_update(api->service, request->arena, &who, iam_http_path_param(request, 0), expected, body, &view,
                             &err) != IAM_OK)

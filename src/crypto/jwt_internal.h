@@ -12,7 +12,7 @@
 
 #include "crypto/jwt.h"
 
-/* Largest RSA modulus we accept (bits); also bounds every signature buffer. */
+/* RSA modulus sizes we accept (bits); the largest also bounds every signature buffer. */
 #define IAM_JWT_RSA_MIN_BITS 2048
 #define IAM_JWT_RSA_MAX_BITS 8192
 #define IAM_JWT_SIGNATURE_MAX (IAM_JWT_RSA_MAX_BITS / 8)

@@ -358,7 +358,7 @@ static enum iam_result key_id_bytes(const char *id, uint8_t out[IAM_KEYFORMAT_KE
         hex[length++] = *p;
     }
     hex[length] = '\0';
-    if (length != 2 * IAM_KEYFORMAT_KEY_ID_BYTES)
+    if (length != (size_t)2 * IAM_KEYFORMAT_KEY_ID_BYTES)
         return IAM_EINTERNAL;
     return iam_hex_decode(hex, out, IAM_KEYFORMAT_KEY_ID_BYTES);
 }
@@ -607,7 +607,8 @@ enum iam_result iam_apikey_create(struct iam_service *service, struct iam_arena 
     *value = plain;
     return IAM_OK;
 fail:
-    iam_wipe((char *)plain, strlen(plain));
+    if (plain)
+        iam_wipe((char *)plain, strlen(plain));
     return result;
 }
 
@@ -632,6 +633,9 @@ enum iam_result iam_apikey_get_by_value(struct iam_service *service, struct iam_
     memset(out, 0, sizeof *out);
     if (!service || !service->store || !service->hasher)
         return iam_error_set(err, IAM_EINTERNAL, "BXNIM0500E", "The key service is not set up.");
+    /* RFC 8959 URI form, as authentication accepts it. */
+    if (value && strncmp(value, "secret-token:", 13) == 0)
+        value += 13;
     if (!value || !*value || strnlen(value, APIKEY_VALUE_MAX + 1) > APIKEY_VALUE_MAX)
         return key_not_found(err);
     uint8_t hash[IAM_HASH_SIZE];
@@ -753,8 +757,9 @@ static enum iam_result check_update_request(const struct iam_apikey_update_reque
         return result;
     if ((result = check_leak_action(request->action_when_leaked, err)) != IAM_OK)
         return result;
-    if (request->set_expires_at && (result = check_expiry(request->expires_at, err)) != IAM_OK)
-        return result;
+    /* A past time is allowed here: it expires the key now (IBM's own IT sends one). */
+    if (request->set_expires_at && request->expires_at < 0)
+        return iam_error_set(err, IAM_EINVAL, "BXNIM0109E", "The property expires_at is not valid.");
     return IAM_OK;
 }
 

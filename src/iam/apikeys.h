@@ -130,7 +130,7 @@ struct iam_apikey_update_request {
     bool set_support_sessions;
     bool support_sessions;
     bool set_expires_at;
-    int64_t expires_at;             /* 0: never; otherwise in the future */
+    int64_t expires_at;             /* 0: never; a past time expires the key at once (create refuses one) */
 };
 
 /*
@@ -144,7 +144,8 @@ enum iam_result iam_apikey_update(struct iam_service *service, struct iam_arena 
 
 /* Deletes key `id` (and its history). Tokens already issued stay valid until they expire. */
 enum iam_result iam_apikey_delete(struct iam_service *service, struct iam_arena *arena,
-                                  const struct iam_principal *who, const char *id, struct iam_error *err) IAM_MUST_CHECK;
+                                  const struct iam_principal *who, const char *id,
+                                  struct iam_error *err) IAM_MUST_CHECK;
 
 /* Locks or unlocks key `id`; a no-op when it already is in that state. */
 enum iam_result iam_apikey_set_locked(struct iam_service *service, struct iam_arena *arena,

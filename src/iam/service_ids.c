@@ -60,8 +60,8 @@ static enum iam_result crns_to_json(struct iam_arena *arena, const char *const *
                                     struct iam_error *err)
 {
     if (count > IAM_SERVICE_ID_CRNS_MAX)
-        return iam_error_set(err, IAM_EINVAL, "BXNIM0109E", "The property unique_instance_crns has more than %d entries.",
-                             IAM_SERVICE_ID_CRNS_MAX);
+        return iam_error_set(err, IAM_EINVAL, "BXNIM0109E",
+                             "The property unique_instance_crns has more than %d entries.", IAM_SERVICE_ID_CRNS_MAX);
     json_t *array = json_array();
     if (!array)
         return no_memory(err);

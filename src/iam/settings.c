@@ -48,7 +48,8 @@ struct setting {
 
 static const char *const restrict_choices[] = {"RESTRICTED", "NOT_RESTRICTED", "NOT_SET", NULL};
 static const char *const visibility_choices[] = {"RESTRICTED", "NOT_RESTRICTED", NULL};
-static const char *const mfa_choices[] = {"NONE", "NONE_NO_ROPC", "TOTP", "TOTP4ALL", "LEVEL1", "LEVEL2", "LEVEL3", NULL};
+static const char *const mfa_choices[] = {"NONE",   "NONE_NO_ROPC", "TOTP",   "TOTP4ALL",
+                                          "LEVEL1", "LEVEL2",       "LEVEL3", NULL};
 
 /* Every setting: name, kind, default (NULL: []), choices and bounds. One list feeds both tables below. */
 #define SETTINGS_LIST(X)                                                                              \
@@ -106,20 +107,16 @@ static enum iam_result check_seconds(const struct setting *setting, const char *
     if (strcmp(text, "NOT_SET") == 0)
         return IAM_OK;
     size_t length = strlen(text);
-    if (length == 0 || length > 9 || (length > 1 && text[0] == '0'))
-        return iam_error_set(err, IAM_EINVAL, "BXNIM0109E", "The property %s must be NOT_SET or a number from %ld to %ld.",
-                             setting->name, setting->min, setting->max);
+    bool valid = length > 0 && length <= 9 && !(length > 1 && text[0] == '0');
     long value = 0;
-    for (size_t i = 0; i < length; i++) {
-        if (text[i] < '0' || text[i] > '9')
-            return iam_error_set(err, IAM_EINVAL, "BXNIM0109E",
-                                 "The property %s must be NOT_SET or a number from %ld to %ld.", setting->name,
-                                 setting->min, setting->max);
+    for (size_t i = 0; valid && i < length; i++) {
+        valid = text[i] >= '0' && text[i] <= '9';
         value = value * 10 + (text[i] - '0');
     }
-    if (value < setting->min || value > setting->max)
-        return iam_error_set(err, IAM_EINVAL, "BXNIM0109E", "The property %s must be NOT_SET or a number from %ld to %ld.",
-                             setting->name, setting->min, setting->max);
+    if (!valid || value < setting->min || value > setting->max)
+        return iam_error_set(err, IAM_EINVAL, "BXNIM0109E",
+                             "The property %s must be NOT_SET or a number from %ld to %ld.", setting->name,
+                             setting->min, setting->max);
     return IAM_OK;
 }
 
@@ -453,7 +450,7 @@ enum iam_result iam_settings_update(struct iam_service *service, struct iam_aren
         goto out;
     if (expected_entity_tag && strcmp(expected_entity_tag, loaded.entity_tag) != 0) {
         result = iam_error_set(err, IAM_ECONFLICT, "BXNIM0501E",
-                               "The entity tag does not match the current account settings; read them again and retry.");
+                               "The entity tag does not match the current account settings; read them again.");
         goto out;
     }
 

@@ -342,5 +342,8 @@ enum iam_result iam_sqlite_apikey_add_usage(struct iam_store *base, const struct
         }
         result = iam_sqlite_run(conn, statement, operation, NULL);
     }
+    /* Usage counters are statistics, not configuration: they leave the revision alone so
+     * caches keyed on it are not invalidated by every batch. */
+    conn->write_changes = 0;
     return iam_sqlite_write_end(conn, result, operation);
 }

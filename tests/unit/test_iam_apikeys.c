@@ -63,7 +63,7 @@ static int setup(void **state)
     iam_log_set_level(IAM_LOG_WARN);
     snprintf(f->directory, sizeof f->directory, "/tmp/iamd-apikeys-XXXXXX");
     if (!mkdtemp(f->directory))
-        return -1;
+        goto fail;
     snprintf(f->location, sizeof f->location, "sqlite:%s/iamd.db", f->directory);
     struct iam_error err;
     uint8_t pepper[32];
@@ -73,7 +73,7 @@ static int setup(void **state)
         iam_hasher_new(pepper, sizeof pepper, &f->service.hasher) != IAM_OK ||
         iam_random_bytes(f->service.kek, sizeof f->service.kek) != IAM_OK ||
         iam_usage_new(f->service.store, 3600 * 1000, &f->service.usage) != IAM_OK)
-        return -1;
+        goto fail;
     f->arena = iam_arena_new();
     insert_account(f->service.store, ACCOUNT_A, USER_A, "a@example.com");
     insert_account(f->service.store, ACCOUNT_B, USER_B, "b@example.com");
@@ -83,6 +83,9 @@ static int setup(void **state)
         .kind = IAM_PRINCIPAL_USER, .iam_id = USER_B, .account_id = ACCOUNT_B, .subject_id = USER_B};
     *state = f;
     return 0;
+fail:
+    free(f);
+    return -1;
 }
 
 static int teardown(void **state)
@@ -303,9 +306,9 @@ static void update_with_entity_tags(void **state)
     struct iam_error err;
 
     struct iam_apikey_update_request update = {.description = "second"};
-    assert_int_equal(iam_apikey_update(&f->service, f->arena, &f->user_a, created.id, "1-00000000000000000000000000000000",
-                                       &update, &view, &err),
-                     IAM_ECONFLICT);
+    const char *stale = "1-00000000000000000000000000000000";
+    assert_int_equal(
+        iam_apikey_update(&f->service, f->arena, &f->user_a, created.id, stale, &update, &view, &err), IAM_ECONFLICT);
     assert_string_equal(err.message_code, "BXNIM0501E");
     assert_int_equal(iam_apikey_get(&f->service, f->arena, &f->user_a, created.id, NULL, &view, &err), IAM_OK);
     assert_string_equal(view.record.description, "first");
@@ -350,13 +353,19 @@ static void update_with_entity_tags(void **state)
     struct iam_apikey_update_request bad[] = {
         {.name = ""},
         {.action_when_leaked = "explode"},
-        {.set_expires_at = true, .expires_at = iam_now() - 60},
+        {.set_expires_at = true, .expires_at = -5},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(iam_apikey_update(&f->service, f->arena, &f->user_a, created.id, NULL, &bad[i], &view, &err),
                          IAM_EINVAL);
     assert_int_equal(iam_apikey_get(&f->service, f->arena, &f->user_a, created.id, NULL, &view, &err), IAM_OK);
     assert_entity_tag_version(view.record.entity_tag, 3);
+
+    /* an update may set a past expiry: the key expires at once */
+    update = (struct iam_apikey_update_request){.set_expires_at = true, .expires_at = iam_now() - 60};
+    assert_int_equal(iam_apikey_update(&f->service, f->arena, &f->user_a, created.id, NULL, &update, &view, &err),
+                     IAM_OK);
+    assert_true(view.record.expires_at < iam_now());
 }
 
 static void lock_refuses_update_and_delete(void **state)

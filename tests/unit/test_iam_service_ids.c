@@ -61,7 +61,7 @@ static int setup(void **state)
     iam_log_set_level(IAM_LOG_WARN);
     snprintf(f->directory, sizeof f->directory, "/tmp/iamd-serviceids-XXXXXX");
     if (!mkdtemp(f->directory))
-        return -1;
+        goto fail;
     snprintf(f->location, sizeof f->location, "sqlite:%s/iamd.db", f->directory);
     struct iam_error err;
     uint8_t pepper[32];
@@ -71,7 +71,7 @@ static int setup(void **state)
         iam_hasher_new(pepper, sizeof pepper, &f->service.hasher) != IAM_OK ||
         iam_random_bytes(f->service.kek, sizeof f->service.kek) != IAM_OK ||
         iam_usage_new(f->service.store, 3600 * 1000, &f->service.usage) != IAM_OK)
-        return -1;
+        goto fail;
     f->arena = iam_arena_new();
     insert_account(f->service.store, ACCOUNT_A, USER_A, "a@example.com");
     insert_account(f->service.store, ACCOUNT_B, USER_B, "b@example.com");
@@ -81,6 +81,9 @@ static int setup(void **state)
         .kind = IAM_PRINCIPAL_USER, .iam_id = USER_B, .account_id = ACCOUNT_B, .subject_id = USER_B};
     *state = f;
     return 0;
+fail:
+    free(f);
+    return -1;
 }
 
 static int teardown(void **state)
@@ -330,7 +333,8 @@ static void update_with_entity_tags(void **state)
                                            &view, &err),
                      IAM_ENOTFOUND);
 
-    update = (struct iam_service_id_update_request){.name = "after", .description = "", .set_unique_instance_crns = true};
+    update = (struct iam_service_id_update_request){
+        .name = "after", .description = "", .set_unique_instance_crns = true};
     assert_int_equal(
         iam_service_id_update(&f->service, f->arena, &f->user_a, record.id, record.entity_tag, &update, &view, &err),
         IAM_OK);

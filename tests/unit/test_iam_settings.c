@@ -46,24 +46,27 @@ static int setup(void **state)
     iam_log_set_level(IAM_LOG_WARN);
     snprintf(f->directory, sizeof f->directory, "/tmp/iamd-settings-XXXXXX");
     if (!mkdtemp(f->directory))
-        return -1;
+        goto fail;
     snprintf(f->location, sizeof f->location, "sqlite:%s/iamd.db", f->directory);
     struct iam_error err;
     iam_service_options_default(&f->service.options);
     if (iam_store_open(f->location, &f->service.store, &err) != IAM_OK)
-        return -1;
+        goto fail;
     f->arena = iam_arena_new();
     const char *accounts[][2] = {{ACCOUNT_A, USER_A}, {ACCOUNT_B, USER_B}};
     for (size_t i = 0; i < 2; i++) {
         struct iam_account_record account = {.id = accounts[i][0], .name = "test", .owner_iam_id = accounts[i][1],
                                               .state = "ACTIVE", .created_at = iam_now(), .modified_at = iam_now()};
         if (iam_store_account_insert(f->service.store, &account) != IAM_OK)
-            return -1;
+            goto fail;
     }
     f->user_a = (struct iam_principal){.kind = IAM_PRINCIPAL_USER, .iam_id = USER_A, .account_id = ACCOUNT_A};
     f->user_b = (struct iam_principal){.kind = IAM_PRINCIPAL_USER, .iam_id = USER_B, .account_id = ACCOUNT_B};
     *state = f;
     return 0;
+fail:
+    free(f);
+    return -1;
 }
 
 static int teardown(void **state)

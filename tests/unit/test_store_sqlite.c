@@ -825,7 +825,7 @@ static void test_apikey_add_usage(void **state)
     };
     int64_t before = revision_of(f->store);
     assert_int_equal(iam_store_apikey_add_usage(f->store, usage, 4), IAM_OK);
-    assert_int_equal(revision_of(f->store), before + 1);
+    assert_int_equal(revision_of(f->store), before); /* usage leaves caches keyed on the revision valid */
     struct iam_apikey_record read;
     assert_int_equal(iam_store_apikey_get(f->store, f->arena, ACCOUNT_A, first.id, &read), IAM_OK);
     assert_int_equal(read.authn_count, 5);

@@ -104,10 +104,9 @@ static int save_bootstrap_key(const char *data_dir, const struct iam_bootstrap_r
 {
     char created[IAM_TIME_TEXT_SIZE];
     iam_time_format_ibm(bootstrap->created_at, created);
-    json_t *document = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name", bootstrap->apikey_name, "description",
+    json_t *document = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "name", bootstrap->apikey_name, "description",
                                  bootstrap->apikey_description, "createdAt", created, "apikey", bootstrap->apikey,
-                                 "account_id", bootstrap->account_id, "iam_id", bootstrap->iam_id, "id",
-                                 bootstrap->apikey_id);
+                                 "account_id", bootstrap->account_id, "iam_id", bootstrap->iam_id);
     char *text = document ? json_dumps(document, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(document);
     if (!text)
