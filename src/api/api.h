@@ -44,7 +44,7 @@ bool iam_api_authenticate(struct iam_api *api, struct iam_http_request *request,
  * {"errors":[{"code","message_code","message"}],"status_code":N,"trace":<request id>}
  * with the HTTP status chosen from err->result (EINVAL 400, EUNAUTH 401,
  * EDENIED 403, ENOTFOUND 404, ECONFLICT 409, ELOCKED 409, ETOOBIG 413,
- * EUNAVAILABLE 503, others 500).
+ * EUNAVAILABLE 503, ETOOMANY 429, others 500).
  */
 void iam_api_respond_error(struct iam_http_request *request, struct iam_http_response *response,
                            const struct iam_error *err);

@@ -27,6 +27,7 @@ int iam_api_status_for(enum iam_result result)
     case IAM_ELOCKED: return 409;
     case IAM_ETOOBIG: return 413;
     case IAM_EUNAVAILABLE: return 503;
+    case IAM_ETOOMANY: return 429;
     default: return 500;
     }
 }

@@ -21,6 +21,7 @@ const char *iam_strerror(enum iam_result result)
     case IAM_ECRYPTO: return "cryptographic failure";
     case IAM_EUNAVAILABLE: return "temporarily unavailable";
     case IAM_EINTERNAL: return "internal error";
+    case IAM_ETOOMANY: return "too many requests";
     case IAM_RESULT_COUNT: break;
     }
     return "unknown error";
@@ -38,6 +39,7 @@ const char *iam_error_code_for(enum iam_result result)
     case IAM_EDENIED: return "insufficent_permissions"; /* IBM's spelling */
     case IAM_ETOOBIG: return "request_too_large";
     case IAM_EUNAVAILABLE: return "service_unavailable";
+    case IAM_ETOOMANY: return "too_many_requests";
     default: return "internal_error";
     }
 }

@@ -28,6 +28,7 @@ enum iam_result {
     IAM_ECRYPTO,      /* a cryptographic operation failed */
     IAM_EUNAVAILABLE, /* a dependency is temporarily unavailable */
     IAM_EINTERNAL,    /* a bug or an impossible state */
+    IAM_ETOOMANY,     /* rate limited: too many attempts, retry later */
     IAM_RESULT_COUNT
 };
 

@@ -15,6 +15,7 @@
 #include "crypto/jwt.h"
 #include "store/store.h"
 
+struct iam_engine;
 struct iam_keyring;
 struct iam_usage;
 
@@ -37,6 +38,7 @@ struct iam_service {
     uint8_t kek[IAM_AEAD_KEY_SIZE];
     struct iam_keyring *keyring;  /* owned */
     struct iam_usage *usage;      /* owned */
+    struct iam_engine *engine;    /* the policy decision engine; owned */
     struct iam_service_options options;
 };
 
