@@ -29,6 +29,7 @@ enum iam_result iam_api_serviceids_register(struct iam_router *router, struct ia
 enum iam_result iam_api_apikeys_register(struct iam_router *router, struct iam_api *api) IAM_MUST_CHECK;
 enum iam_result iam_api_settings_register(struct iam_router *router, struct iam_api *api) IAM_MUST_CHECK;
 enum iam_result iam_api_stubs_register(struct iam_router *router, struct iam_api *api) IAM_MUST_CHECK;
+enum iam_result iam_api_authz_register(struct iam_router *router, struct iam_api *api) IAM_MUST_CHECK;
 
 /*
  * Authenticates the caller from "Authorization: Bearer <token>" or

@@ -2,7 +2,10 @@
  * routes.c: the whole route table (each resource file registers its own
  * routes), health, and the answers for unknown routes and methods.
  */
+#include "api/access_api.h"
+#include "api/accounts_api.h"
 #include "api/api.h"
+#include "api/groups_api.h"
 
 static void handle_healthz(struct iam_http_request *request, struct iam_http_response *response, void *context)
 {
@@ -34,5 +37,21 @@ enum iam_result iam_api_register_all(struct iam_router *router, struct iam_api *
         result = iam_api_settings_register(router, api);
     if (result == IAM_OK)
         result = iam_api_stubs_register(router, api);
+    if (result == IAM_OK)
+        result = iam_api_authz_register(router, api);
+    if (result == IAM_OK)
+        result = iam_api_groups_register(router, api);
+    if (result == IAM_OK)
+        result = iam_api_accounts_register(router, api);
+    if (result == IAM_OK)
+        result = iam_api_users_register(router, api);
+    if (result == IAM_OK)
+        result = iam_api_policies_register(router, api);
+    if (result == IAM_OK)
+        result = iam_api_roles_register(router, api);
+    if (result == IAM_OK)
+        result = iam_api_services_register(router, api);
+    if (result == IAM_OK)
+        result = iam_api_access_settings_register(router, api);
     return result;
 }

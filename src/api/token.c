@@ -16,6 +16,8 @@
  *   BXNIM0417E  400 invalid_grant           expired API key
  *   BXNIM0407E  400 invalid_grant           invalid, expired or revoked refresh token
  *   BXNIM0408E  401 invalid_client          client_credentials: wrong client id or secret
+ *   BXNIM0602E  400 invalid_grant           password grant: wrong login or password
+ *   BXNIM0431E  429 too_many_requests       password grant: too many failures (Retry-After)
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@
 #include "common/time.h"
 #include "iam/authn.h"
 #include "iam/keyring.h"
+#include "iam/passwords.h"
 #include "iam/tokens.h"
 
 #define TOKEN_PARAM_MAX 4096
@@ -223,6 +226,40 @@ static bool read_form(struct iam_http_request *request, struct iam_http_response
     return true;
 }
 
+static void grant_password(struct iam_api *api, struct iam_http_request *request, struct iam_http_response *response,
+                           const struct iam_form *form)
+{
+    const char *username = iam_form_get(form, "username");
+    const char *password = iam_form_get(form, "password");
+    if (!username || !*username || !password || !*password) {
+        token_fail_missing(request, response, !username || !*username ? "username" : "password");
+        return;
+    }
+    struct iam_principal who;
+    struct iam_error err;
+    iam_error_clear(&err);
+    int64_t retry_after = 0;
+    if (iam_authn_password_with_retry(api->service, request->arena, username, password, request->client_address,
+                                      &who, &retry_after, &err) != IAM_OK) {
+        if (err.result == IAM_ETOOMANY) {
+            token_fail(request, response, 429, "too_many_requests", &err);
+            char seconds[32];
+            snprintf(seconds, sizeof seconds, "%lld", (long long)(retry_after > 0 ? retry_after : 1));
+            iam_http_add_header(request, response, "Retry-After", seconds);
+            return;
+        }
+        token_fail_authn(request, response, &err);
+        return;
+    }
+    request->log_identity = who.iam_id;
+    struct iam_token_response tokens;
+    if (iam_tokens_issue(api->service, request->arena, &who, "password", &tokens, &err) != IAM_OK) {
+        token_fail_authn(request, response, &err);
+        return;
+    }
+    respond_tokens(request, response, &tokens);
+}
+
 static void handle_token(struct iam_http_request *request, struct iam_http_response *response, void *context)
 {
     struct iam_api *api = context;
@@ -240,6 +277,8 @@ static void handle_token(struct iam_http_request *request, struct iam_http_respo
         grant_refresh(api, request, response, &form);
     else if (strcmp(grant_type, IAM_GRANT_CLIENT_CREDENTIALS) == 0)
         grant_client_credentials(api, request, response, &form);
+    else if (strcmp(grant_type, "password") == 0)
+        grant_password(api, request, response, &form);
     else
         token_fail_with(request, response, 400, "unsupported_grant_type", "BXNIM0106E",
                         "The grant type is not supported.");
@@ -266,12 +305,12 @@ static void handle_discovery(struct iam_http_request *request, struct iam_http_r
     const char *alg = iam_jwt_alg_name(api->service->options.token_alg);
     struct iam_arena *arena = request->arena;
     json_t *body = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:[s,s,s],s:[s],s:[s],s:[s],s:[s,s,s],s:[s,s],s:[s,s],s:[s]}", "issuer", issuer,
+        "{s:s,s:s,s:s,s:s,s:s,s:[s,s,s,s],s:[s],s:[s],s:[s],s:[s,s,s],s:[s,s],s:[s,s],s:[s]}", "issuer", issuer,
         "token_endpoint", iam_arena_printf(arena, "%s/token", issuer), "jwks_uri",
         iam_arena_printf(arena, "%s/keys", issuer), "introspection_endpoint",
         iam_arena_printf(arena, "%s/introspect", issuer), "revocation_endpoint",
         iam_arena_printf(arena, "%s/revoke", issuer), "grant_types_supported", IAM_GRANT_APIKEY, IAM_GRANT_REFRESH,
-        IAM_GRANT_CLIENT_CREDENTIALS, "response_types_supported", "cloud_iam", "subject_types_supported", "public",
+        IAM_GRANT_CLIENT_CREDENTIALS, "password", "response_types_supported", "cloud_iam", "subject_types_supported", "public",
         "id_token_signing_alg_values_supported", alg, "token_endpoint_auth_methods_supported",
         "client_secret_basic", "client_secret_post", "none", "scopes_supported", "openid", "ibm",
         "claims_supported", "iam_id", "sub", "token_endpoint_auth_signing_alg_values_supported", alg);

@@ -1,45 +1,194 @@
 /*
- * authz.c: the single authorization gate (interim rule, see principal.h).
- * The access-policy engine replaces the body of iam_authz_check; callers
- * do not change.
+ * authz.c: the single authorization gate of every management operation.
+ *
+ * Rules, in order (see principal.h):
+ *  1. another account's object is IAM_ENOTFOUND;
+ *  2. restricted creation (IBM 6.2): with restrict_create_service_id or
+ *     restrict_create_platform_apikey set to RESTRICTED, creating a service ID
+ *     or a user API key needs ServiceIdCreator / UserApiKeyCreator from a
+ *     policy, the account owner included;
+ *  3. the account owner may do everything else;
+ *  4. a user manages their own API keys, and anyone may introspect or revoke
+ *     their own tokens;
+ *  5. the creator of a service ID administers it and its keys (the implicit
+ *     creator rule: no policy is written, so deleting the creator's access
+ *     elsewhere does not orphan it, and the rule is visible here);
+ *  6. otherwise the policy engine decides on the object's resource attributes
+ *     (serviceName, resourceType, resource): allowed only if a policy grants
+ *     the action. A refusal is IAM_EDENIED with IBM's code.
  */
 #include <string.h>
 
+#include "common/arena.h"
+#include "common/time.h"
+#include "iam/engine.h"
 #include "iam/principal.h"
 #include "iam/service.h"
+#include "iam/settings.h"
+#include "store/store.h"
 
-/* Actions a service ID may take on itself or on its own keys. */
-static const char *const service_id_self_actions[] = {
-    IAM_ACTION_SERVICEID_READ, IAM_ACTION_SERVICEID_UPDATE, IAM_ACTION_SERVICEID_DELETE,
-    IAM_ACTION_SERVICEID_LOCK, IAM_ACTION_APIKEY_CREATE,    IAM_ACTION_APIKEY_READ,
-    IAM_ACTION_APIKEY_UPDATE,  IAM_ACTION_APIKEY_DELETE,    IAM_ACTION_APIKEY_LOCK,
-    IAM_ACTION_APIKEY_DISABLE, IAM_ACTION_TOKEN_INTROSPECT, NULL,
-};
+#define AUTHZ_MAX_ATTRIBUTES 16
 
-static bool listed(const char *const *actions, const char *action)
+static bool starts_with(const char *text, const char *prefix)
 {
-    for (; *actions; actions++)
-        if (strcmp(*actions, action) == 0)
-            return true;
-    return false;
+    return text && strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+static bool is_action(const char *action, const char *expected)
+{
+    return strcmp(action, expected) == 0;
+}
+
+/* The service an action belongs to: its prefix before the first dot (copied into `out`). */
+static const char *action_service(const char *action, char *out, size_t size)
+{
+    const char *dot = strchr(action, '.');
+    size_t length = dot ? (size_t)(dot - action) : strlen(action);
+    if (length >= size)
+        length = size - 1;
+    memcpy(out, action, length);
+    out[length] = '\0';
+    return out;
+}
+
+static enum iam_result deny(struct iam_error *err, const char *action)
+{
+    return iam_error_set(err, IAM_EDENIED, "BXNIM0513E", "You are not authorized to perform this action (%s).",
+                         action);
+}
+
+/* RESTRICTED creation needs the creator role, which only a policy grants. */
+static bool creation_restricted(struct iam_service *service, struct iam_arena *arena, const char *account_id,
+                                const char *action, const struct iam_target *target, const struct iam_principal *who)
+{
+    const char *setting = NULL;
+    if (is_action(action, IAM_ACTION_SERVICEID_CREATE))
+        setting = "restrict_create_service_id";
+    else if (is_action(action, IAM_ACTION_APIKEY_CREATE) && target->owner_iam_id &&
+             !starts_with(target->owner_iam_id, "iam-ServiceId-") && who->kind == IAM_PRINCIPAL_USER)
+        setting = "restrict_create_platform_apikey";
+    if (!setting)
+        return false;
+    const char *value = NULL;
+    if (iam_settings_value(service, arena, account_id, setting, &value) != IAM_OK)
+        return true; /* cannot tell: fail closed */
+    return strcmp(value, "RESTRICTED") == 0;
+}
+
+/* Asks the engine, describing the target as IBM policies name resources. */
+static bool engine_permits(struct iam_service *service, const struct iam_principal *who, const char *action,
+                           const struct iam_target *target)
+{
+    if (!service->engine)
+        return false;
+    struct iam_engine_attribute attributes[AUTHZ_MAX_ATTRIBUTES];
+    size_t count = 0;
+    char service_name[64];
+    const char *resource_type = target->resource_type;
+    const char *resource = target->resource;
+    /* An identity's objects are scoped as IBM scopes them: a service ID and its keys
+     * by resourceType=serviceid, resource=ServiceId-...; user keys by resourceType=apikey. */
+    if (!resource_type && target->owner_iam_id && starts_with(action, "iam-identity.")) {
+        if (starts_with(target->owner_iam_id, "iam-ServiceId-")) {
+            resource_type = "serviceid";
+            resource = target->owner_iam_id + 4;
+        } else if (starts_with(action, "iam-identity.apikey.")) {
+            resource_type = "apikey";
+        }
+    }
+    attributes[count++] = (struct iam_engine_attribute){
+        "serviceName", target->service_name ? target->service_name
+                                            : action_service(action, service_name, sizeof service_name)};
+    if (resource_type)
+        attributes[count++] = (struct iam_engine_attribute){"resourceType", resource_type};
+    if (resource)
+        attributes[count++] = (struct iam_engine_attribute){"resource", resource};
+    for (size_t i = 0; i < target->attribute_count && count < AUTHZ_MAX_ATTRIBUTES; i++) {
+        const char *name = target->attributes[i].name;
+        if (strcmp(name, "accountId") == 0 || strcmp(name, "serviceName") == 0 ||
+            (resource_type && strcmp(name, "resourceType") == 0) || (resource && strcmp(name, "resource") == 0))
+            continue;
+        attributes[count++] = (struct iam_engine_attribute){name, target->attributes[i].value};
+    }
+    struct iam_engine_request request = {
+        .account_id = target->account_id,
+        .subject_iam_id = who->iam_id,
+        .action = action,
+        .resource = attributes,
+        .resource_count = count,
+        .now = iam_now(),
+    };
+    struct iam_engine_decision decision;
+    return iam_engine_decide(service->engine, &request, &decision) == IAM_OK && decision.permitted;
+}
+
+/* The creator rule: `who` created the service ID the target is, or whose key the target is. */
+static bool created_by_caller(struct iam_service *service, struct iam_arena *arena, const struct iam_principal *who,
+                              const struct iam_target *target)
+{
+    if (target->created_by)
+        return strcmp(target->created_by, who->iam_id) == 0 && starts_with(target->owner_iam_id, "iam-ServiceId-");
+    if (!starts_with(target->owner_iam_id, "iam-ServiceId-"))
+        return false;
+    struct iam_service_id_record service_id;
+    if (iam_store_service_id_get_by_iam_id(service->store, arena, target->account_id, target->owner_iam_id,
+                                           &service_id) != IAM_OK)
+        return false;
+    return service_id.created_by && strcmp(service_id.created_by, who->iam_id) == 0;
+}
+
+static bool is_account_owner(struct iam_service *service, struct iam_arena *arena, const struct iam_principal *who)
+{
+    if (who->kind != IAM_PRINCIPAL_USER)
+        return false;
+    struct iam_account_record account;
+    return iam_store_account_get(service->store, arena, who->account_id, &account) == IAM_OK && account.owner_iam_id &&
+           strcmp(account.owner_iam_id, who->iam_id) == 0;
 }
 
 enum iam_result iam_authz_check(struct iam_service *service, const struct iam_principal *who, const char *action,
                                 const struct iam_target *target, struct iam_error *err)
 {
-    (void)service;
-    if (!who || !who->account_id || !target || !target->account_id || !action)
+    if (!service || !who || !who->account_id || !who->iam_id || !target || !target->account_id || !action)
         return iam_error_set(err, IAM_EINTERNAL, "BXNIM0500E", "Authorization check without a subject or target.");
     if (strcmp(who->account_id, target->account_id) != 0)
-        return iam_error_set(err, IAM_ENOTFOUND, "BXNIM0102E", "The requested object was not found.");
-    if (who->kind == IAM_PRINCIPAL_USER)
-        return IAM_OK;
-    /* A service ID: itself and its own keys only. */
-    if (strcmp(action, IAM_ACTION_TOKEN_INTROSPECT) == 0)
-        return IAM_OK;
-    if (target->owner_iam_id && strcmp(target->owner_iam_id, who->iam_id) == 0 &&
-        listed(service_id_self_actions, action))
-        return IAM_OK;
-    return iam_error_set(err, IAM_EDENIED, "BXNIM0513E",
-                         "You are not authorized to perform this action (%s).", action);
+        return iam_error_set(err, IAM_ENOTFOUND, "BXNIM0404E", "The requested object was not found.");
+    struct iam_arena *arena = iam_arena_new();
+    if (!arena)
+        return iam_error_set(err, IAM_ENOMEM, "BXNIM0500E", "Out of memory.");
+    enum iam_result result = IAM_OK;
+    bool own = target->owner_iam_id && strcmp(target->owner_iam_id, who->iam_id) == 0;
+
+    if (creation_restricted(service, arena, target->account_id, action, target, who)) {
+        /* Only the creator roles grant these actions; no owner or self shortcut. */
+        const char *creator_action = is_action(action, IAM_ACTION_SERVICEID_CREATE) ? action
+                                                                                    : IAM_ACTION_USER_APIKEY_CREATE;
+        result = engine_permits(service, who, creator_action, target) ? IAM_OK : deny(err, action);
+        goto out;
+    }
+    if (is_account_owner(service, arena, who))
+        goto out;
+    if (own && who->kind == IAM_PRINCIPAL_USER && starts_with(action, "iam-identity.apikey."))
+        goto out; /* a user's own API keys */
+    if (own && (is_action(action, IAM_ACTION_TOKEN_INTROSPECT)))
+        goto out;
+    if (is_action(action, IAM_ACTION_SERVICEID_CREATE) && target->owner_iam_id == NULL) {
+        /* Not restricted (checked above): anyone in the account may create service IDs (IBM 6.2). */
+        goto out;
+    }
+    if (is_action(action, IAM_ACTION_APIKEY_CREATE) && own && who->kind == IAM_PRINCIPAL_USER)
+        goto out;
+    if (engine_permits(service, who, action, target))
+        goto out;
+    /* Keys of other users need apikey.manage (all keys in the account). */
+    if (starts_with(action, "iam-identity.apikey.") && target->owner_iam_id &&
+        !starts_with(target->owner_iam_id, "iam-ServiceId-") &&
+        engine_permits(service, who, IAM_ACTION_APIKEY_MANAGE, target))
+        goto out;
+    if (starts_with(action, "iam-identity.") && created_by_caller(service, arena, who, target))
+        goto out;
+    result = deny(err, action);
+out:
+    iam_arena_free(arena);
+    return result;
 }

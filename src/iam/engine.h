@@ -131,6 +131,12 @@ json_t *iam_engine_explain(struct iam_engine *engine, struct iam_arena *arena, c
 /* True when `service_name` is built in or registered. */
 bool iam_engine_service_exists(struct iam_engine *engine, const char *service_name);
 
+/* True when `service_name` is one of the built-in iam-* / user-management services. */
+bool iam_engine_service_builtin(struct iam_engine *engine, const char *service_name);
+
+/* True when `iam_id` is listed in the registered service's pdp_clients (may ask /v2/authz about it). */
+bool iam_engine_service_pdp_client(struct iam_engine *engine, const char *service_name, const char *iam_id);
+
 /* True when `action` is defined by its service ("<service>.<noun>.<verb>"). */
 bool iam_engine_action_exists(struct iam_engine *engine, const char *action);
 

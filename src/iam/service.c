@@ -14,10 +14,11 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "iam/engine.h"
 #include "iam/keyring.h"
 #include "iam/usage.h"
 
-#define HOUSEKEEPING_INTERVAL_S 5
+#define KEY_MAINTENANCE_INTERVAL_S 5
 
 struct service_internal {
     struct iam_service public; /* first: iam_service * and service_internal * convert */
@@ -41,25 +42,48 @@ void iam_service_options_default(struct iam_service_options *options)
     options->jwks_cache_ttl = 300;
     options->clock_leeway = 30;
     options->usage_flush_interval_ms = 1000;
+    options->decision_cache_ttl = 60;
+    options->engine_refresh_ms = 500;
 }
 
+/* Adds `milliseconds` to an absolute CLOCK_REALTIME deadline. */
+static void deadline_after(struct timespec *deadline, int64_t milliseconds)
+{
+    clock_gettime(CLOCK_REALTIME, deadline);
+    deadline->tv_sec += milliseconds / 1000;
+    deadline->tv_nsec += (milliseconds % 1000) * 1000000;
+    if (deadline->tv_nsec >= 1000000000) {
+        deadline->tv_sec++;
+        deadline->tv_nsec -= 1000000000;
+    }
+}
+
+/*
+ * Every engine_refresh_ms: pick up policy changes written by other processes
+ * (this process refreshes right after its own writes). Every few seconds:
+ * signing-key maintenance. Hourly: purge expired refresh-token revocations.
+ */
 static void *housekeeping_loop(void *argument)
 {
     struct service_internal *internal = argument;
     struct iam_service *service = &internal->public;
-    int64_t last_purge = 0;
+    int64_t last_purge = 0, last_key_maintenance = 0;
     pthread_mutex_lock(&internal->lock);
     while (!internal->stopping) {
         struct timespec deadline;
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += HOUSEKEEPING_INTERVAL_S;
+        deadline_after(&deadline, service->options.engine_refresh_ms > 50 ? service->options.engine_refresh_ms : 50);
         int wait = pthread_cond_timedwait(&internal->wake, &internal->lock, &deadline);
         if (internal->stopping || wait != ETIMEDOUT)
             continue;
         pthread_mutex_unlock(&internal->lock);
         int64_t now = iam_now();
-        if (iam_keyring_maintain(service->keyring, now) != IAM_OK)
-            iam_log(IAM_LOG_WARN, "housekeeping", "signing key maintenance failed; retrying later");
+        if (service->engine && iam_engine_refresh(service->engine, false) != IAM_OK)
+            iam_log(IAM_LOG_WARN, "housekeeping", "policy engine refresh failed; retrying");
+        if (now - last_key_maintenance >= KEY_MAINTENANCE_INTERVAL_S) {
+            last_key_maintenance = now;
+            if (iam_keyring_maintain(service->keyring, now) != IAM_OK)
+                iam_log(IAM_LOG_WARN, "housekeeping", "signing key maintenance failed; retrying later");
+        }
         if (now - last_purge >= 3600) {
             if (iam_store_revocation_purge(service->store, now) == IAM_OK)
                 last_purge = now;
@@ -110,6 +134,9 @@ enum iam_result iam_service_new(struct iam_store *store, const uint8_t *pepper, 
     result = iam_keyring_open(store, kek, &keyring_options, iam_now(), &service->keyring, err);
     if (result != IAM_OK)
         goto fail;
+    result = iam_engine_new(store, &service->engine, err);
+    if (result != IAM_OK)
+        goto fail;
     result = iam_usage_new(store, options->usage_flush_interval_ms, &service->usage);
     if (result != IAM_OK) {
         iam_error_set(err, result, "", "Cannot start the usage counter thread.");
@@ -140,6 +167,7 @@ void iam_service_free(struct iam_service *service)
         pthread_join(internal->housekeeper, NULL);
     }
     iam_usage_free(service->usage);
+    iam_engine_free(service->engine);
     iam_keyring_free(service->keyring);
     iam_hasher_free(service->hasher);
     iam_store_close(service->store);

@@ -306,6 +306,23 @@ nomem:
     return no_memory(err);
 }
 
+enum iam_result iam_settings_value(struct iam_service *service, struct iam_arena *arena, const char *account_id,
+                                   const char *name, const char **value)
+{
+    *value = NULL;
+    const struct setting *setting = find_setting(name);
+    if (!setting || !setting->default_value)
+        return IAM_EINVAL;
+    struct loaded loaded;
+    struct iam_error err;
+    enum iam_result result = load(service, arena, account_id, &loaded, &err);
+    if (result != IAM_OK)
+        return result;
+    *value = iam_arena_strdup(arena, json_string_value(json_object_get(loaded.settings, name)));
+    loaded_release(&loaded);
+    return *value ? IAM_OK : IAM_ENOMEM;
+}
+
 /* The stored history objects as records (arena memory). */
 static enum iam_result history_records(struct iam_arena *arena, const char *account_id, const json_t *history,
                                        struct iam_settings_view *view, struct iam_error *err)

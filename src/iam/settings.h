@@ -51,6 +51,14 @@ enum iam_result iam_settings_update(struct iam_service *service, struct iam_aren
                                     const char *expected_entity_tag, const json_t *changes,
                                     struct iam_settings_view *out, struct iam_error *err) IAM_MUST_CHECK;
 
+/*
+ * The current value of one string setting of `account_id` (its default when
+ * never set), for the service's own rules (no authorization: never expose it
+ * to a caller). `*value` is arena memory.
+ */
+enum iam_result iam_settings_value(struct iam_service *service, struct iam_arena *arena, const char *account_id,
+                                   const char *name, const char **value) IAM_MUST_CHECK;
+
 /* Releases what a view owns (its settings object). NULL is allowed. */
 void iam_settings_view_release(struct iam_settings_view *view);
 

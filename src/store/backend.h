@@ -20,6 +20,7 @@
 
 #include "common/arena.h"
 #include "common/error.h"
+#include "store/access_records.h"
 #include "store/records.h"
 
 /* Sort columns of iam_store_service_id_list, parsed by store.c from query->sort. */
@@ -47,7 +48,26 @@ enum iam_store_apikey_type {
     IAM_STORE_APIKEY_TYPE_SERVICE_ID, /* iam_id starts with "iam-ServiceId-" */
 };
 
+/* Sort columns of iam_store_policy_list, parsed by store.c from query->sort. */
+enum iam_store_policy_sort {
+    IAM_STORE_POLICY_SORT_CREATED_AT,
+    IAM_STORE_POLICY_SORT_ID,
+    IAM_STORE_POLICY_SORT_TYPE,
+    IAM_STORE_POLICY_SORT_LAST_MODIFIED_AT,
+    IAM_STORE_POLICY_SORT_STATE,
+    IAM_STORE_POLICY_SORT_COUNT
+};
+
+/* Sort columns of iam_store_group_list, parsed by store.c from query->sort. */
+enum iam_store_group_sort {
+    IAM_STORE_GROUP_SORT_NAME,
+    IAM_STORE_GROUP_SORT_DESCRIPTION,
+    IAM_STORE_GROUP_SORT_CREATED_AT,
+    IAM_STORE_GROUP_SORT_COUNT
+};
+
 struct iam_store;
+struct iam_store_access_backend;
 
 /* One function per public operation; see store.h for what each does. */
 struct iam_store_backend {
@@ -121,6 +141,88 @@ struct iam_store_backend {
     enum iam_result (*revocation_insert)(struct iam_store *store, const char *jti, int64_t expires_at);
     enum iam_result (*revocation_exists)(struct iam_store *store, const char *jti, bool *revoked);
     enum iam_result (*revocation_purge)(struct iam_store *store, int64_t now);
+
+    /* The access-side operations (store_access.h); NULL until the backend names its table. */
+    const struct iam_store_access_backend *access;
+};
+
+/*
+ * One function per operation of store_access.h, with the same arguments,
+ * already checked by store.c. Two differences: list functions receive the
+ * parsed sort column, and iam_store_policy_list's query arrives with `state`
+ * set ("active" when the caller left it NULL).
+ */
+struct iam_store_access_backend {
+    enum iam_result (*account_list)(struct iam_store *store, struct iam_arena *arena, int64_t offset, int64_t limit,
+                                    struct iam_account_record **items, size_t *count, bool *has_more);
+    enum iam_result (*account_update)(struct iam_store *store, const struct iam_account_record *account);
+    enum iam_result (*user_list)(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                 int64_t offset, int64_t limit, struct iam_user_record **items, size_t *count,
+                                 bool *has_more);
+    enum iam_result (*user_update)(struct iam_store *store, const struct iam_user_record *user,
+                                   const char *expected_entity_tag);
+    enum iam_result (*user_delete)(struct iam_store *store, const char *account_id, const char *iam_id);
+
+    enum iam_result (*policy_insert)(struct iam_store *store, const struct iam_policy_record *policy);
+    enum iam_result (*policy_get)(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                  const char *id, struct iam_policy_record *out);
+    enum iam_result (*policy_list)(struct iam_store *store, struct iam_arena *arena,
+                                   const struct iam_policy_query *query, enum iam_store_policy_sort sort,
+                                   struct iam_policy_record **items, size_t *count, bool *has_more);
+    enum iam_result (*policy_update)(struct iam_store *store, const struct iam_policy_record *policy,
+                                     const char *expected_entity_tag);
+    enum iam_result (*policy_delete)(struct iam_store *store, const char *account_id, const char *id);
+    enum iam_result (*policy_count_for_subject)(struct iam_store *store, const char *account_id,
+                                                const char *subject_kind, const char *subject_value, int64_t *count);
+    enum iam_result (*policy_add_permits)(struct iam_store *store, const struct iam_policy_permit *permits,
+                                          size_t count);
+
+    enum iam_result (*role_insert)(struct iam_store *store, const struct iam_role_record *role);
+    enum iam_result (*role_get)(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                const char *id, struct iam_role_record *out);
+    enum iam_result (*role_list)(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                 const char *service_name, struct iam_role_record **items, size_t *count);
+    enum iam_result (*role_update)(struct iam_store *store, const struct iam_role_record *role,
+                                   const char *expected_entity_tag);
+    enum iam_result (*role_delete)(struct iam_store *store, const char *account_id, const char *id);
+
+    enum iam_result (*group_insert)(struct iam_store *store, const struct iam_group_record *group);
+    enum iam_result (*group_get)(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                 const char *id, struct iam_group_record *out);
+    enum iam_result (*group_list)(struct iam_store *store, struct iam_arena *arena,
+                                  const struct iam_group_query *query, enum iam_store_group_sort sort,
+                                  struct iam_group_record **items, size_t *count, int64_t *total);
+    enum iam_result (*group_update)(struct iam_store *store, const struct iam_group_record *group,
+                                    const char *expected_entity_tag);
+    enum iam_result (*group_delete)(struct iam_store *store, const char *account_id, const char *id);
+    enum iam_result (*group_count)(struct iam_store *store, const char *account_id, int64_t *count);
+
+    enum iam_result (*member_add)(struct iam_store *store, const struct iam_group_member_record *member);
+    enum iam_result (*member_remove)(struct iam_store *store, const char *account_id, const char *group_id,
+                                     const char *iam_id);
+    enum iam_result (*member_get)(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                  const char *group_id, const char *iam_id, struct iam_group_member_record *out);
+    enum iam_result (*member_list)(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                   const char *group_id, int64_t offset, int64_t limit,
+                                   struct iam_group_member_record **items, size_t *count, int64_t *total);
+    enum iam_result (*member_group_count)(struct iam_store *store, const char *account_id, const char *iam_id,
+                                          int64_t *count);
+
+    enum iam_result (*service_def_put)(struct iam_store *store, const struct iam_service_def_record *service,
+                                       const char *expected_entity_tag);
+    enum iam_result (*service_def_get)(struct iam_store *store, struct iam_arena *arena, const char *name,
+                                       struct iam_service_def_record *out);
+    enum iam_result (*service_def_list)(struct iam_store *store, struct iam_arena *arena,
+                                        struct iam_service_def_record **items, size_t *count);
+    enum iam_result (*service_def_delete)(struct iam_store *store, const char *name);
+
+    enum iam_result (*access_settings_get)(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                           struct iam_access_settings_record *out);
+    enum iam_result (*access_settings_put)(struct iam_store *store, const struct iam_access_settings_record *settings,
+                                           const char *expected_entity_tag);
+
+    enum iam_result (*access_snapshot)(struct iam_store *store, struct iam_arena *arena,
+                                       struct iam_access_snapshot *out);
 };
 
 /* The part of every backend's store that store.c sees. */
@@ -134,5 +236,8 @@ struct iam_store {
  * IAM_EINVAL, since every thread opens its own connection to the same file.
  */
 enum iam_result iam_store_sqlite_open(const char *path, struct iam_store **out, struct iam_error *err) IAM_MUST_CHECK;
+
+/* The SQLite backend's access-side table (sqlite_access_backend.c). */
+extern const struct iam_store_access_backend iam_store_sqlite_access_backend;
 
 #endif

@@ -139,6 +139,96 @@ static const struct migration migrations[] = {
      "  expires_at INTEGER NOT NULL\n"
      ") STRICT;\n"
      "CREATE INDEX revoked_refresh_tokens_expires ON revoked_refresh_tokens (expires_at);\n"},
+
+    /*
+     * Access management: policies, custom roles, access groups and their
+     * members, registered services, access settings. Policy, role, group and
+     * member times are milliseconds (IBM's precision for these objects), as the
+     * _ms suffix says. JSON columns hold text the domain produced with jansson
+     * (no json_valid CHECK: SQLite refuses it in a schema that is not trusted).
+     * Rows of an account reference it; a member references its group (deleted
+     * first by the store, which also keeps member and group in one account).
+     */
+    {2, "access management",
+     "CREATE TABLE policies (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  account_id TEXT NOT NULL REFERENCES accounts (id),\n"
+     "  type TEXT NOT NULL CHECK (type IN ('access', 'authorization')),\n"
+     "  api_version TEXT NOT NULL CHECK (api_version IN ('v1', 'v2')),\n"
+     "  subject_kind TEXT NOT NULL CHECK (subject_kind IN ('iam_id', 'access_group_id', 'service')),\n"
+     "  subject_value TEXT NOT NULL,\n"
+     "  service_name TEXT,\n"
+     "  document TEXT NOT NULL,\n"
+     "  state TEXT NOT NULL CHECK (state IN ('active', 'deleted')),\n"
+     "  entity_tag TEXT NOT NULL,\n"
+     "  created_by TEXT,\n"
+     "  modified_by TEXT,\n"
+     "  created_at_ms INTEGER NOT NULL,\n"
+     "  modified_at_ms INTEGER NOT NULL,\n"
+     "  last_permit_at INTEGER NOT NULL DEFAULT 0,\n"
+     "  last_permit_frequency INTEGER NOT NULL DEFAULT 0\n"
+     ") STRICT;\n"
+     "CREATE INDEX policies_account_subject ON policies (account_id, subject_kind, subject_value);\n"
+     "CREATE INDEX policies_account_state_created ON policies (account_id, state, created_at_ms, id);\n"
+
+     "CREATE TABLE custom_roles (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  account_id TEXT NOT NULL REFERENCES accounts (id),\n"
+     "  name TEXT NOT NULL,\n"
+     "  display_name TEXT NOT NULL,\n"
+     "  description TEXT,\n"
+     "  service_name TEXT NOT NULL,\n"
+     "  actions TEXT NOT NULL,\n"
+     "  crn TEXT,\n"
+     "  entity_tag TEXT NOT NULL,\n"
+     "  created_by TEXT,\n"
+     "  modified_by TEXT,\n"
+     "  created_at_ms INTEGER NOT NULL,\n"
+     "  modified_at_ms INTEGER NOT NULL,\n"
+     "  UNIQUE (account_id, service_name, name)\n"
+     ") STRICT;\n"
+
+     /* NOCASE folds ASCII letters only: 'Admins' and 'ADMINS' collide, 'Ärzte' and 'ärzte' do not. */
+     "CREATE TABLE access_groups (\n"
+     "  id TEXT PRIMARY KEY,\n"
+     "  account_id TEXT NOT NULL REFERENCES accounts (id),\n"
+     "  name TEXT NOT NULL,\n"
+     "  description TEXT,\n"
+     "  entity_tag TEXT NOT NULL,\n"
+     "  created_by TEXT,\n"
+     "  modified_by TEXT,\n"
+     "  created_at_ms INTEGER NOT NULL,\n"
+     "  modified_at_ms INTEGER NOT NULL\n"
+     ") STRICT;\n"
+     "CREATE UNIQUE INDEX access_groups_account_name ON access_groups (account_id, name COLLATE NOCASE);\n"
+     "CREATE INDEX access_groups_account_created ON access_groups (account_id, created_at_ms, id);\n"
+
+     "CREATE TABLE group_members (\n"
+     "  group_id TEXT NOT NULL REFERENCES access_groups (id),\n"
+     "  account_id TEXT NOT NULL REFERENCES accounts (id),\n"
+     "  iam_id TEXT NOT NULL,\n"
+     "  type TEXT NOT NULL CHECK (type IN ('user', 'service', 'profile')),\n"
+     "  created_by TEXT,\n"
+     "  created_at_ms INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (group_id, iam_id)\n"
+     ") STRICT;\n"
+     "CREATE INDEX group_members_account_iam_id ON group_members (account_id, iam_id);\n"
+
+     "CREATE TABLE service_defs (\n"
+     "  name TEXT PRIMARY KEY,\n"
+     "  document TEXT NOT NULL,\n"
+     "  entity_tag TEXT NOT NULL,\n"
+     "  created_by TEXT,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  modified_at INTEGER NOT NULL\n"
+     ") STRICT;\n"
+
+     "CREATE TABLE access_settings (\n"
+     "  account_id TEXT PRIMARY KEY REFERENCES accounts (id),\n"
+     "  settings TEXT NOT NULL,\n"
+     "  entity_tag TEXT NOT NULL,\n"
+     "  modified_at INTEGER NOT NULL\n"
+     ") STRICT;\n"},
 };
 
 #define MIGRATION_COUNT (sizeof migrations / sizeof migrations[0])

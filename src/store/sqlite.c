@@ -539,6 +539,7 @@ static const struct iam_store_backend sqlite_backend = {
     .revocation_insert = iam_sqlite_revocation_insert,
     .revocation_exists = iam_sqlite_revocation_exists,
     .revocation_purge = iam_sqlite_revocation_purge,
+    .access = &iam_store_sqlite_access_backend,
 };
 
 /* Creates the database file readable by its owner only (it holds key hashes and

@@ -59,6 +59,8 @@ enum iam_sqlite_statement {
     IAM_SQLITE_STMT_SERVICE_ID_UPDATE,
     IAM_SQLITE_STMT_SERVICE_ID_EXISTS,
     IAM_SQLITE_STMT_SERVICE_ID_DELETE,
+    IAM_SQLITE_STMT_MEMBER_DELETE_OF_SERVICE_ID,
+    IAM_SQLITE_STMT_POLICY_DELETE_OF_SERVICE_ID,
     IAM_SQLITE_STMT_SERVICE_ID_LIST,
     IAM_SQLITE_STMT_SERVICE_ID_LIST_LAST = IAM_SQLITE_STMT_SERVICE_ID_LIST + 2 * IAM_STORE_SERVICE_ID_SORT_COUNT - 1,
 
@@ -82,6 +84,73 @@ enum iam_sqlite_statement {
     IAM_SQLITE_STMT_REVOCATION_INSERT,
     IAM_SQLITE_STMT_REVOCATION_EXISTS,
     IAM_SQLITE_STMT_REVOCATION_PURGE,
+
+    /* --- access side (sqlite_access_*.c) --- */
+    IAM_SQLITE_STMT_READ_BEGIN,
+    IAM_SQLITE_STMT_READ_COMMIT,
+    IAM_SQLITE_STMT_READ_ROLLBACK,
+
+    IAM_SQLITE_STMT_ACCOUNT_LIST,
+    IAM_SQLITE_STMT_ACCOUNT_UPDATE,
+    IAM_SQLITE_STMT_USER_LIST,
+    IAM_SQLITE_STMT_USER_UPDATE,
+    IAM_SQLITE_STMT_USER_EXISTS,
+    IAM_SQLITE_STMT_USER_DELETE,
+    IAM_SQLITE_STMT_USER_DELETE_KEY_HISTORY,
+    IAM_SQLITE_STMT_USER_DELETE_KEYS,
+    IAM_SQLITE_STMT_USER_DELETE_MEMBERSHIPS,
+    IAM_SQLITE_STMT_USER_DELETE_POLICIES,
+
+    IAM_SQLITE_STMT_POLICY_INSERT,
+    IAM_SQLITE_STMT_POLICY_GET,
+    IAM_SQLITE_STMT_POLICY_UPDATE,
+    IAM_SQLITE_STMT_POLICY_EXISTS,
+    IAM_SQLITE_STMT_POLICY_DELETE,
+    IAM_SQLITE_STMT_POLICY_COUNT_FOR_SUBJECT,
+    IAM_SQLITE_STMT_POLICY_ADD_PERMITS,
+    IAM_SQLITE_STMT_POLICY_LIST,
+    IAM_SQLITE_STMT_POLICY_LIST_LAST = IAM_SQLITE_STMT_POLICY_LIST + 2 * IAM_STORE_POLICY_SORT_COUNT - 1,
+
+    IAM_SQLITE_STMT_ROLE_INSERT,
+    IAM_SQLITE_STMT_ROLE_GET,
+    IAM_SQLITE_STMT_ROLE_LIST,
+    IAM_SQLITE_STMT_ROLE_UPDATE,
+    IAM_SQLITE_STMT_ROLE_EXISTS,
+    IAM_SQLITE_STMT_ROLE_DELETE,
+
+    IAM_SQLITE_STMT_GROUP_INSERT,
+    IAM_SQLITE_STMT_GROUP_GET,
+    IAM_SQLITE_STMT_GROUP_UPDATE,
+    IAM_SQLITE_STMT_GROUP_EXISTS,
+    IAM_SQLITE_STMT_GROUP_DELETE,
+    IAM_SQLITE_STMT_GROUP_DELETE_MEMBERS,
+    IAM_SQLITE_STMT_GROUP_DELETE_POLICIES,
+    IAM_SQLITE_STMT_GROUP_COUNT,
+    IAM_SQLITE_STMT_GROUP_LIST_TOTAL,
+    IAM_SQLITE_STMT_GROUP_LIST,
+    IAM_SQLITE_STMT_GROUP_LIST_LAST = IAM_SQLITE_STMT_GROUP_LIST + 2 * IAM_STORE_GROUP_SORT_COUNT - 1,
+    IAM_SQLITE_STMT_MEMBER_ADD,
+    IAM_SQLITE_STMT_MEMBER_REMOVE,
+    IAM_SQLITE_STMT_MEMBER_GET,
+    IAM_SQLITE_STMT_MEMBER_LIST,
+    IAM_SQLITE_STMT_MEMBER_LIST_TOTAL,
+    IAM_SQLITE_STMT_MEMBER_GROUP_COUNT,
+
+    IAM_SQLITE_STMT_SERVICE_DEF_TAG,
+    IAM_SQLITE_STMT_SERVICE_DEF_UPSERT,
+    IAM_SQLITE_STMT_SERVICE_DEF_GET,
+    IAM_SQLITE_STMT_SERVICE_DEF_LIST,
+    IAM_SQLITE_STMT_SERVICE_DEF_DELETE,
+    IAM_SQLITE_STMT_ACCESS_SETTINGS_GET,
+    IAM_SQLITE_STMT_ACCESS_SETTINGS_TAG,
+    IAM_SQLITE_STMT_ACCESS_SETTINGS_UPSERT,
+
+    IAM_SQLITE_STMT_SNAPSHOT_REVISION,
+    IAM_SQLITE_STMT_SNAPSHOT_POLICIES,
+    IAM_SQLITE_STMT_SNAPSHOT_ROLES,
+    IAM_SQLITE_STMT_SNAPSHOT_MEMBERS,
+    IAM_SQLITE_STMT_SNAPSHOT_SERVICES,
+    IAM_SQLITE_STMT_SNAPSHOT_ACCOUNTS,
 
     IAM_SQLITE_STMT_COUNT
 };
@@ -269,5 +338,140 @@ enum iam_result iam_sqlite_settings_put(struct iam_store *store, const struct ia
 enum iam_result iam_sqlite_revocation_insert(struct iam_store *store, const char *jti, int64_t expires_at);
 enum iam_result iam_sqlite_revocation_exists(struct iam_store *store, const char *jti, bool *revoked);
 enum iam_result iam_sqlite_revocation_purge(struct iam_store *store, int64_t now);
+
+/* --- sqlite_access_backend.c: helpers the access-side files share --- */
+
+/*
+ * Gets the thread's connection and opens a read transaction (BEGIN DEFERRED):
+ * every query until iam_sqlite_read_end sees the same committed state, so a
+ * page and its total, or the parts of a snapshot, agree. Takes no lock.
+ */
+enum iam_result iam_sqlite_read_begin(struct iam_store *store, struct iam_sqlite_conn **out,
+                                      const char *operation) IAM_MUST_CHECK;
+/* Ends the read transaction (COMMIT, or ROLLBACK when that fails). Returns `result`, or the end's error. */
+enum iam_result iam_sqlite_read_end(struct iam_sqlite_conn *conn, enum iam_result result,
+                                    const char *operation) IAM_MUST_CHECK;
+
+/* Runs a statement returning no rows whose parameters ?1..?count are the texts `values` (see iam_sqlite_run). */
+enum iam_result iam_sqlite_run_texts(struct iam_sqlite_conn *conn, enum iam_sqlite_statement slot, const char *sql,
+                                     const char *operation, size_t count, const char *const values[],
+                                     int64_t *changes) IAM_MUST_CHECK;
+
+/*
+ * Runs a query whose parameters ?1..?count are the texts `values` and reads
+ * the integer in the first column of its first row; IAM_ENOTFOUND when it
+ * returns no row (so it doubles as an existence check).
+ */
+enum iam_result iam_sqlite_query_integer(struct iam_sqlite_conn *conn, enum iam_sqlite_statement slot,
+                                         const char *sql, const char *operation, size_t count,
+                                         const char *const values[], int64_t *value) IAM_MUST_CHECK;
+
+/*
+ * Steps a bound query and reads up to `max_items` rows into a new arena array
+ * of `item_size`-byte records with `read_row`. `*more` (if not NULL) tells
+ * whether a row exists past them. Resets the statement. `*items`, `*count`
+ * are set only on IAM_OK.
+ */
+enum iam_result iam_sqlite_collect(struct iam_sqlite_conn *conn, sqlite3_stmt *statement, struct iam_arena *arena,
+                                   const char *operation, size_t item_size,
+                                   enum iam_result (*read_row)(struct iam_arena *arena, sqlite3_stmt *statement,
+                                                               void *item),
+                                   size_t max_items, void **items, size_t *count, bool *more) IAM_MUST_CHECK;
+
+/* --- sqlite_access_*.c: one function per access-side backend table entry --- */
+
+/* Column lists in the order the iam_sqlite_*_read functions below read them. */
+#define IAM_SQLITE_ACCOUNT_COLUMNS "id, name, owner_iam_id, state, created_at, modified_at"
+#define IAM_SQLITE_POLICY_COLUMNS                                                                              \
+    "id, account_id, type, api_version, subject_kind, subject_value, service_name, document, state, entity_tag, " \
+    "created_by, modified_by, created_at_ms, modified_at_ms, last_permit_at, last_permit_frequency"
+#define IAM_SQLITE_ROLE_COLUMNS                                                                               \
+    "id, account_id, name, display_name, description, service_name, actions, crn, entity_tag, created_by, " \
+    "modified_by, created_at_ms, modified_at_ms"
+#define IAM_SQLITE_MEMBER_COLUMNS "group_id, account_id, iam_id, type, created_by, created_at_ms"
+#define IAM_SQLITE_SERVICE_DEF_COLUMNS "name, document, entity_tag, created_by, created_at, modified_at"
+
+enum iam_result iam_sqlite_account_list(struct iam_store *store, struct iam_arena *arena, int64_t offset,
+                                        int64_t limit, struct iam_account_record **items, size_t *count,
+                                        bool *has_more);
+enum iam_result iam_sqlite_account_update(struct iam_store *store, const struct iam_account_record *account);
+enum iam_result iam_sqlite_user_list(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                     int64_t offset, int64_t limit, struct iam_user_record **items, size_t *count,
+                                     bool *has_more);
+enum iam_result iam_sqlite_user_update(struct iam_store *store, const struct iam_user_record *user,
+                                       const char *expected_entity_tag);
+enum iam_result iam_sqlite_user_delete(struct iam_store *store, const char *account_id, const char *iam_id);
+
+enum iam_result iam_sqlite_policy_insert(struct iam_store *store, const struct iam_policy_record *policy);
+enum iam_result iam_sqlite_policy_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                      const char *id, struct iam_policy_record *out);
+enum iam_result iam_sqlite_policy_list(struct iam_store *store, struct iam_arena *arena,
+                                       const struct iam_policy_query *query, enum iam_store_policy_sort sort,
+                                       struct iam_policy_record **items, size_t *count, bool *has_more);
+enum iam_result iam_sqlite_policy_update(struct iam_store *store, const struct iam_policy_record *policy,
+                                         const char *expected_entity_tag);
+enum iam_result iam_sqlite_policy_delete(struct iam_store *store, const char *account_id, const char *id);
+enum iam_result iam_sqlite_policy_count_for_subject(struct iam_store *store, const char *account_id,
+                                                    const char *subject_kind, const char *subject_value,
+                                                    int64_t *count);
+enum iam_result iam_sqlite_policy_add_permits(struct iam_store *store, const struct iam_policy_permit *permits,
+                                              size_t count);
+/* Reads a policy row (the columns of the policy queries) into `item` (a struct iam_policy_record). */
+enum iam_result iam_sqlite_policy_read(struct iam_arena *arena, sqlite3_stmt *statement, void *item);
+
+enum iam_result iam_sqlite_role_insert(struct iam_store *store, const struct iam_role_record *role);
+enum iam_result iam_sqlite_role_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                    const char *id, struct iam_role_record *out);
+enum iam_result iam_sqlite_role_list(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                     const char *service_name, struct iam_role_record **items, size_t *count);
+enum iam_result iam_sqlite_role_update(struct iam_store *store, const struct iam_role_record *role,
+                                       const char *expected_entity_tag);
+enum iam_result iam_sqlite_role_delete(struct iam_store *store, const char *account_id, const char *id);
+/* Reads a custom role row into `item` (a struct iam_role_record). */
+enum iam_result iam_sqlite_role_read(struct iam_arena *arena, sqlite3_stmt *statement, void *item);
+
+enum iam_result iam_sqlite_group_insert(struct iam_store *store, const struct iam_group_record *group);
+enum iam_result iam_sqlite_group_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                     const char *id, struct iam_group_record *out);
+enum iam_result iam_sqlite_group_list(struct iam_store *store, struct iam_arena *arena,
+                                      const struct iam_group_query *query, enum iam_store_group_sort sort,
+                                      struct iam_group_record **items, size_t *count, int64_t *total);
+enum iam_result iam_sqlite_group_update(struct iam_store *store, const struct iam_group_record *group,
+                                        const char *expected_entity_tag);
+enum iam_result iam_sqlite_group_delete(struct iam_store *store, const char *account_id, const char *id);
+enum iam_result iam_sqlite_group_count(struct iam_store *store, const char *account_id, int64_t *count);
+enum iam_result iam_sqlite_member_add(struct iam_store *store, const struct iam_group_member_record *member);
+enum iam_result iam_sqlite_member_remove(struct iam_store *store, const char *account_id, const char *group_id,
+                                         const char *iam_id);
+enum iam_result iam_sqlite_member_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                      const char *group_id, const char *iam_id, struct iam_group_member_record *out);
+enum iam_result iam_sqlite_member_list(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                       const char *group_id, int64_t offset, int64_t limit,
+                                       struct iam_group_member_record **items, size_t *count, int64_t *total);
+enum iam_result iam_sqlite_member_group_count(struct iam_store *store, const char *account_id, const char *iam_id,
+                                              int64_t *count);
+/* Reads a group member row into `item` (a struct iam_group_member_record). */
+enum iam_result iam_sqlite_member_read(struct iam_arena *arena, sqlite3_stmt *statement, void *item);
+
+enum iam_result iam_sqlite_service_def_put(struct iam_store *store, const struct iam_service_def_record *service,
+                                           const char *expected_entity_tag);
+enum iam_result iam_sqlite_service_def_get(struct iam_store *store, struct iam_arena *arena, const char *name,
+                                           struct iam_service_def_record *out);
+enum iam_result iam_sqlite_service_def_list(struct iam_store *store, struct iam_arena *arena,
+                                            struct iam_service_def_record **items, size_t *count);
+enum iam_result iam_sqlite_service_def_delete(struct iam_store *store, const char *name);
+/* Reads a registered service row into `item` (a struct iam_service_def_record). */
+enum iam_result iam_sqlite_service_def_read(struct iam_arena *arena, sqlite3_stmt *statement, void *item);
+enum iam_result iam_sqlite_access_settings_get(struct iam_store *store, struct iam_arena *arena,
+                                               const char *account_id, struct iam_access_settings_record *out);
+enum iam_result iam_sqlite_access_settings_put(struct iam_store *store,
+                                               const struct iam_access_settings_record *settings,
+                                               const char *expected_entity_tag);
+
+/* Reads an account row (id, name, owner_iam_id, state, created_at, modified_at) into a struct iam_account_record. */
+enum iam_result iam_sqlite_account_read(struct iam_arena *arena, sqlite3_stmt *statement, void *item);
+
+enum iam_result iam_sqlite_access_snapshot(struct iam_store *store, struct iam_arena *arena,
+                                           struct iam_access_snapshot *out);
 
 #endif

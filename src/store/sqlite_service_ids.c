@@ -283,6 +283,8 @@ static enum iam_result delete_by(struct iam_sqlite_conn *conn, enum iam_sqlite_s
 }
 
 /*
+ * Deletes the service ID, its keys and their history, its group memberships
+ * and the policies whose subject it is.
  * The keys are found through the service ID's iam_id, read by a subquery in
  * the same transaction; the service ID row goes last so the subqueries still
  * see it. Nothing deleted from service_ids means it was not there: roll back.
@@ -304,6 +306,19 @@ enum iam_result iam_sqlite_service_id_delete(struct iam_store *base, const char 
         goto out;
     result = delete_by(conn, IAM_SQLITE_STMT_APIKEY_DELETE_OF_SERVICE_ID,
                        "DELETE FROM apikeys WHERE account_id = ?1 AND iam_id = "
+                       "(SELECT iam_id FROM service_ids WHERE account_id = ?1 AND id = ?2)",
+                       account_id, id, operation, NULL);
+    if (result != IAM_OK)
+        goto out;
+    /* Its group memberships and the policies naming it go with it (no orphans in the engine). */
+    result = delete_by(conn, IAM_SQLITE_STMT_MEMBER_DELETE_OF_SERVICE_ID,
+                       "DELETE FROM group_members WHERE account_id = ?1 AND iam_id = "
+                       "(SELECT iam_id FROM service_ids WHERE account_id = ?1 AND id = ?2)",
+                       account_id, id, operation, NULL);
+    if (result != IAM_OK)
+        goto out;
+    result = delete_by(conn, IAM_SQLITE_STMT_POLICY_DELETE_OF_SERVICE_ID,
+                       "DELETE FROM policies WHERE account_id = ?1 AND subject_kind = 'iam_id' AND subject_value = "
                        "(SELECT iam_id FROM service_ids WHERE account_id = ?1 AND id = ?2)",
                        account_id, id, operation, NULL);
     if (result != IAM_OK)

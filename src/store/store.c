@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "store/backend.h"
+#include "store/store_access.h"
 
 #define SQLITE_SCHEME "sqlite:"
 
@@ -439,4 +440,528 @@ enum iam_result iam_store_revocation_purge(struct iam_store *store, int64_t now)
     if (!store)
         return IAM_EINVAL;
     return store->backend->revocation_purge(store, now);
+}
+
+/* ===================== access side (store_access.h) ===================== */
+
+/*
+ * The access-side table of the store's backend. sqlite.c's table does not
+ * name it yet (it needs `.access = &iam_store_sqlite_access_backend`); until
+ * it does, a SQLite store is given the SQLite access table here. Once that
+ * line is in, the fallback can go.
+ */
+static const struct iam_store_access_backend *access_of(const struct iam_store *store)
+{
+    return store->backend->access;
+}
+
+static bool order_valid(enum iam_sort_order order)
+{
+    return order == IAM_SORT_ASC || order == IAM_SORT_DESC;
+}
+
+/* --- accounts and users (administration) --- */
+
+enum iam_result iam_store_account_list(struct iam_store *store, struct iam_arena *arena, int64_t offset,
+                                       int64_t limit, struct iam_account_record **items, size_t *count,
+                                       bool *has_more)
+{
+    if (!store || !arena || !items || !count || !has_more)
+        return IAM_EINVAL;
+    *items = NULL;
+    *count = 0;
+    *has_more = false;
+    if (!page_valid(offset, limit))
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->account_list(store, arena, offset, limit, items, count, has_more);
+}
+
+enum iam_result iam_store_account_update(struct iam_store *store, const struct iam_account_record *account)
+{
+    if (!store || !account || !account->id)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->account_update(store, account);
+}
+
+enum iam_result iam_store_user_list(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                    int64_t offset, int64_t limit, struct iam_user_record **items, size_t *count,
+                                    bool *has_more)
+{
+    if (!store || !arena || !account_id || !items || !count || !has_more)
+        return IAM_EINVAL;
+    *items = NULL;
+    *count = 0;
+    *has_more = false;
+    if (!page_valid(offset, limit))
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->user_list(store, arena, account_id, offset, limit, items, count, has_more);
+}
+
+enum iam_result iam_store_user_update(struct iam_store *store, const struct iam_user_record *user,
+                                      const char *expected_entity_tag)
+{
+    if (!store || !user || !user->iam_id || !user->account_id)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->user_update(store, user, expected_entity_tag);
+}
+
+enum iam_result iam_store_user_delete(struct iam_store *store, const char *account_id, const char *iam_id)
+{
+    if (!store || !account_id || !iam_id)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->user_delete(store, account_id, iam_id);
+}
+
+/* --- policies --- */
+
+/* The fields the subject index, the lists and the cascades rely on. */
+static bool policy_valid(const struct iam_policy_record *policy)
+{
+    return policy->id && policy->account_id && policy->subject_kind && policy->subject_value && policy->state;
+}
+
+enum iam_result iam_store_policy_insert(struct iam_store *store, const struct iam_policy_record *policy)
+{
+    if (!store || !policy || !policy_valid(policy))
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->policy_insert(store, policy);
+}
+
+enum iam_result iam_store_policy_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                     const char *id, struct iam_policy_record *out)
+{
+    if (!store || !arena || !account_id || !id || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->policy_get(store, arena, account_id, id, out);
+}
+
+static enum iam_result policy_sort_parse(const char *text, enum iam_store_policy_sort *sort)
+{
+    static const struct {
+        const char *name;
+        enum iam_store_policy_sort sort;
+    } names[] = {
+        {"created_at", IAM_STORE_POLICY_SORT_CREATED_AT},
+        {"id", IAM_STORE_POLICY_SORT_ID},
+        {"type", IAM_STORE_POLICY_SORT_TYPE},
+        {"last_modified_at", IAM_STORE_POLICY_SORT_LAST_MODIFIED_AT},
+        {"state", IAM_STORE_POLICY_SORT_STATE},
+    };
+    if (!text) {
+        *sort = IAM_STORE_POLICY_SORT_CREATED_AT;
+        return IAM_OK;
+    }
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(text, names[i].name) == 0) {
+            *sort = names[i].sort;
+            return IAM_OK;
+        }
+    }
+    return IAM_EINVAL;
+}
+
+enum iam_result iam_store_policy_list(struct iam_store *store, struct iam_arena *arena,
+                                      const struct iam_policy_query *query, struct iam_policy_record **items,
+                                      size_t *count, bool *has_more)
+{
+    if (!store || !arena || !query || !query->account_id || !items || !count || !has_more)
+        return IAM_EINVAL;
+    *items = NULL;
+    *count = 0;
+    *has_more = false;
+    if (!page_valid(query->offset, query->limit) || !order_valid(query->order))
+        return IAM_EINVAL;
+    enum iam_store_policy_sort sort;
+    if (policy_sort_parse(query->sort, &sort) != IAM_OK)
+        return IAM_EINVAL;
+    struct iam_policy_query resolved = *query;
+    if (!resolved.state)
+        resolved.state = "active";
+    else if (strcmp(resolved.state, "active") != 0 && strcmp(resolved.state, "deleted") != 0)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->policy_list(store, arena, &resolved, sort, items, count, has_more);
+}
+
+enum iam_result iam_store_policy_update(struct iam_store *store, const struct iam_policy_record *policy,
+                                        const char *expected_entity_tag)
+{
+    if (!store || !policy || !policy_valid(policy))
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->policy_update(store, policy, expected_entity_tag);
+}
+
+enum iam_result iam_store_policy_delete(struct iam_store *store, const char *account_id, const char *id)
+{
+    if (!store || !account_id || !id)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->policy_delete(store, account_id, id);
+}
+
+enum iam_result iam_store_policy_count_for_subject(struct iam_store *store, const char *account_id,
+                                                   const char *subject_kind, const char *subject_value,
+                                                   int64_t *count)
+{
+    if (!store || !account_id || !subject_kind || !subject_value || !count)
+        return IAM_EINVAL;
+    *count = 0;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->policy_count_for_subject(store, account_id, subject_kind, subject_value, count);
+}
+
+enum iam_result iam_store_policy_add_permits(struct iam_store *store, const struct iam_policy_permit *permits,
+                                             size_t count)
+{
+    if (!store || (count > 0 && !permits))
+        return IAM_EINVAL;
+    for (size_t i = 0; i < count; i++) {
+        if (!permits[i].id || permits[i].count < 0)
+            return IAM_EINVAL;
+    }
+    if (count == 0)
+        return IAM_OK;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->policy_add_permits(store, permits, count);
+}
+
+/* --- custom roles --- */
+
+enum iam_result iam_store_role_insert(struct iam_store *store, const struct iam_role_record *role)
+{
+    if (!store || !role || !role->id || !role->account_id || !role->name || !role->service_name)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->role_insert(store, role);
+}
+
+enum iam_result iam_store_role_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                   const char *id, struct iam_role_record *out)
+{
+    if (!store || !arena || !account_id || !id || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->role_get(store, arena, account_id, id, out);
+}
+
+enum iam_result iam_store_role_list(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                    const char *service_name, struct iam_role_record **items, size_t *count)
+{
+    if (!store || !arena || !account_id || !items || !count)
+        return IAM_EINVAL;
+    *items = NULL;
+    *count = 0;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->role_list(store, arena, account_id, service_name, items, count);
+}
+
+enum iam_result iam_store_role_update(struct iam_store *store, const struct iam_role_record *role,
+                                      const char *expected_entity_tag)
+{
+    if (!store || !role || !role->id || !role->account_id)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->role_update(store, role, expected_entity_tag);
+}
+
+enum iam_result iam_store_role_delete(struct iam_store *store, const char *account_id, const char *id)
+{
+    if (!store || !account_id || !id)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->role_delete(store, account_id, id);
+}
+
+/* --- access groups --- */
+
+enum iam_result iam_store_group_insert(struct iam_store *store, const struct iam_group_record *group)
+{
+    if (!store || !group || !group->id || !group->account_id || !group->name)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->group_insert(store, group);
+}
+
+enum iam_result iam_store_group_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                    const char *id, struct iam_group_record *out)
+{
+    if (!store || !arena || !account_id || !id || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->group_get(store, arena, account_id, id, out);
+}
+
+static enum iam_result group_sort_parse(const char *text, enum iam_store_group_sort *sort)
+{
+    static const struct {
+        const char *name;
+        enum iam_store_group_sort sort;
+    } names[] = {
+        {"name", IAM_STORE_GROUP_SORT_NAME},
+        {"description", IAM_STORE_GROUP_SORT_DESCRIPTION},
+        {"created_at", IAM_STORE_GROUP_SORT_CREATED_AT},
+    };
+    if (!text) {
+        *sort = IAM_STORE_GROUP_SORT_NAME;
+        return IAM_OK;
+    }
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(text, names[i].name) == 0) {
+            *sort = names[i].sort;
+            return IAM_OK;
+        }
+    }
+    return IAM_EINVAL;
+}
+
+enum iam_result iam_store_group_list(struct iam_store *store, struct iam_arena *arena,
+                                     const struct iam_group_query *query, struct iam_group_record **items,
+                                     size_t *count, int64_t *total)
+{
+    if (!store || !arena || !query || !query->account_id || !items || !count || !total)
+        return IAM_EINVAL;
+    *items = NULL;
+    *count = 0;
+    *total = 0;
+    if (!page_valid(query->offset, query->limit) || !order_valid(query->order))
+        return IAM_EINVAL;
+    enum iam_store_group_sort sort;
+    if (group_sort_parse(query->sort, &sort) != IAM_OK)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->group_list(store, arena, query, sort, items, count, total);
+}
+
+enum iam_result iam_store_group_update(struct iam_store *store, const struct iam_group_record *group,
+                                       const char *expected_entity_tag)
+{
+    if (!store || !group || !group->id || !group->account_id || !group->name)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->group_update(store, group, expected_entity_tag);
+}
+
+enum iam_result iam_store_group_delete(struct iam_store *store, const char *account_id, const char *id)
+{
+    if (!store || !account_id || !id)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->group_delete(store, account_id, id);
+}
+
+enum iam_result iam_store_group_count(struct iam_store *store, const char *account_id, int64_t *count)
+{
+    if (!store || !account_id || !count)
+        return IAM_EINVAL;
+    *count = 0;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->group_count(store, account_id, count);
+}
+
+enum iam_result iam_store_member_add(struct iam_store *store, const struct iam_group_member_record *member)
+{
+    if (!store || !member || !member->group_id || !member->account_id || !member->iam_id)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->member_add(store, member);
+}
+
+enum iam_result iam_store_member_remove(struct iam_store *store, const char *account_id, const char *group_id,
+                                        const char *iam_id)
+{
+    if (!store || !account_id || !group_id || !iam_id)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->member_remove(store, account_id, group_id, iam_id);
+}
+
+enum iam_result iam_store_member_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                     const char *group_id, const char *iam_id,
+                                     struct iam_group_member_record *out)
+{
+    if (!store || !arena || !account_id || !group_id || !iam_id || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->member_get(store, arena, account_id, group_id, iam_id, out);
+}
+
+enum iam_result iam_store_member_list(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                      const char *group_id, int64_t offset, int64_t limit,
+                                      struct iam_group_member_record **items, size_t *count, int64_t *total)
+{
+    if (!store || !arena || !account_id || !group_id || !items || !count || !total)
+        return IAM_EINVAL;
+    *items = NULL;
+    *count = 0;
+    *total = 0;
+    if (!page_valid(offset, limit))
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->member_list(store, arena, account_id, group_id, offset, limit, items, count, total);
+}
+
+enum iam_result iam_store_member_group_count(struct iam_store *store, const char *account_id, const char *iam_id,
+                                             int64_t *count)
+{
+    if (!store || !account_id || !iam_id || !count)
+        return IAM_EINVAL;
+    *count = 0;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->member_group_count(store, account_id, iam_id, count);
+}
+
+/* --- registered services --- */
+
+enum iam_result iam_store_service_def_put(struct iam_store *store, const struct iam_service_def_record *service,
+                                          const char *expected_entity_tag)
+{
+    if (!store || !service || !service->name)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->service_def_put(store, service, expected_entity_tag);
+}
+
+enum iam_result iam_store_service_def_get(struct iam_store *store, struct iam_arena *arena, const char *name,
+                                          struct iam_service_def_record *out)
+{
+    if (!store || !arena || !name || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->service_def_get(store, arena, name, out);
+}
+
+enum iam_result iam_store_service_def_list(struct iam_store *store, struct iam_arena *arena,
+                                           struct iam_service_def_record **items, size_t *count)
+{
+    if (!store || !arena || !items || !count)
+        return IAM_EINVAL;
+    *items = NULL;
+    *count = 0;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->service_def_list(store, arena, items, count);
+}
+
+enum iam_result iam_store_service_def_delete(struct iam_store *store, const char *name)
+{
+    if (!store || !name)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->service_def_delete(store, name);
+}
+
+/* --- access-management settings --- */
+
+enum iam_result iam_store_access_settings_get(struct iam_store *store, struct iam_arena *arena,
+                                              const char *account_id, struct iam_access_settings_record *out)
+{
+    if (!store || !arena || !account_id || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->access_settings_get(store, arena, account_id, out);
+}
+
+enum iam_result iam_store_access_settings_put(struct iam_store *store,
+                                              const struct iam_access_settings_record *settings,
+                                              const char *expected_entity_tag)
+{
+    if (!store || !settings || !settings->account_id)
+        return IAM_EINVAL;
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->access_settings_put(store, settings, expected_entity_tag);
+}
+
+/* --- the decision engine's load --- */
+
+enum iam_result iam_store_access_snapshot(struct iam_store *store, struct iam_arena *arena,
+                                          struct iam_access_snapshot *out)
+{
+    if (!store || !arena || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    const struct iam_store_access_backend *access = access_of(store);
+    if (!access)
+        return IAM_EINTERNAL;
+    return access->access_snapshot(store, arena, out);
 }

@@ -112,7 +112,7 @@ enum iam_result iam_store_service_id_update(struct iam_store *store, const struc
                                             const char *expected_entity_tag,
                                             const struct iam_history_record *history) IAM_MUST_CHECK;
 
-/* Deletes the service ID, every API key of its iam_id, and their history. */
+/* Deletes the service ID, every API key of its iam_id, their history, its group memberships and its policies. */
 enum iam_result iam_store_service_id_delete(struct iam_store *store, const char *account_id, const char *id) IAM_MUST_CHECK;
 
 /* --- API keys --- */

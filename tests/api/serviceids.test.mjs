@@ -430,7 +430,7 @@ describe('lock / unlock / delete', () => {
   });
 });
 
-describe('a service ID manages only itself and its own keys', () => {
+describe('a service ID without policies has no access, even to itself (IBM semantics)', () => {
   let self;   // {sid, key, keyId}
   let other;  // another service ID in the same account
   let selfAuth;
@@ -441,37 +441,29 @@ describe('a service ID manages only itself and its own keys', () => {
     selfAuth = { token: (await getToken(server.url, self.key)).access_token };
   });
 
-  test('reads and updates itself (Bearer and Basic apikey:<key>)', async () => {
-    const res = await get(self.sid.id, undefined, selfAuth);
-    assert.equal(res.status, 200, res.text);
-    const basic = await get(self.sid.id, undefined, { apikey: self.key });
-    assert.equal(basic.status, 200, basic.text);
-    const upd = await put(self.sid.id, { description: 'self-updated' }, res.body.entity_tag, selfAuth);
-    assert.equal(upd.status, 200, upd.text);
+  test('cannot read or update itself without a policy (Bearer and Basic apikey:<key>)', async () => {
+    assertIbmError(await get(self.sid.id, undefined, selfAuth), 403, 'GET itself');
+    assertIbmError(await get(self.sid.id, undefined, { apikey: self.key }), 403, 'GET itself (Basic)');
+    assertIbmError(await put(self.sid.id, { description: 'self-updated' }, '*', selfAuth), 403, 'PUT itself');
+    const check = await get(self.sid.id);
+    assert.equal(check.body.description, undefined, 'nothing changed');
   });
 
-  test('creates, reads, updates and deletes its own keys', async () => {
+  test('cannot create keys for itself without a policy', async () => {
     const created = await api(server, 'POST', '/v1/apikeys', { ...selfAuth, json: { name: 'own', iam_id: self.sid.iam_id } });
-    assert.equal(created.status, 201, created.text);
-    assert.equal(created.body.created_by, self.sid.iam_id, 'created_by is the calling service ID');
-    const got = await api(server, 'GET', `/v1/apikeys/${created.body.id}`, selfAuth);
-    assert.equal(got.status, 200, got.text);
-    const upd = await api(server, 'PUT', `/v1/apikeys/${created.body.id}`, {
-      ...selfAuth, json: { description: 'mine' }, headers: { 'If-Match': got.body.entity_tag },
-    });
-    assert.equal(upd.status, 200, upd.text);
-    const list = await api(server, 'GET', '/v1/apikeys', { ...selfAuth, query: { account_id: server.accountId, iam_id: self.sid.iam_id } });
-    assert.equal(list.status, 200, list.text);
-    assert.ok(list.body.apikeys.some((k) => k.id === created.body.id));
-    assert.equal((await api(server, 'DELETE', `/v1/apikeys/${created.body.id}`, selfAuth)).status, 204);
+    assertIbmError(created, 403, 'create own key');
   });
 
-  test('creating another service ID -> 403', async () => {
+  test('creating another service ID is allowed (creation not restricted) and the creator administers it', async () => {
     const name = uniqueName('by-sid');
     const res = await post({ account_id: server.accountId, name }, {}, selfAuth);
-    assertIbmError(res, 403, 'create service ID as a service ID');
-    const list = await api(server, 'GET', '/v1/serviceids', { ...admin, query: { account_id: server.accountId, name } });
-    assert.equal(list.body.serviceids.length, 0, 'nothing was created');
+    assert.equal(res.status, 201, res.text);
+    assert.equal(res.body.created_by ?? self.sid.iam_id, self.sid.iam_id);
+    const got = await get(res.body.id, undefined, selfAuth);
+    assert.equal(got.status, 200, 'the creator reads it: ' + got.text);
+    const key = await api(server, 'POST', '/v1/apikeys', { ...selfAuth, json: { name: 'k', iam_id: res.body.iam_id } });
+    assert.equal(key.status, 201, 'the creator makes its keys: ' + key.text);
+    assert.equal((await api(server, 'DELETE', `/v1/serviceids/${res.body.id}`, selfAuth)).status, 204);
   });
 
   test('reading, updating, locking or deleting another service ID -> 403, and it survives', async () => {

@@ -224,7 +224,7 @@ describe('token endpoint errors', () => {
   });
 
   test('unsupported grant_type -> 400 unsupported_grant_type', async () => {
-    for (const grant of ['password', 'authorization_code', 'urn:ibm:params:oauth:grant-type:assume', 'bogus']) {
+    for (const grant of ['authorization_code', 'urn:ibm:params:oauth:grant-type:assume', 'implicit', 'bogus']) {
       const res = await postForm(server, { grant_type: grant, apikey: svc.key, username: 'u', password: 'p' });
       assertTokenError(res, 400, { error: 'unsupported_grant_type' });
     }
@@ -287,8 +287,9 @@ describe('client_credentials grant', () => {
     assert.equal(payload.iam_id, `iam-${svc.sid.id}`);
     assert.equal(payload.sub, svc.sid.id);
     await jwtVerify(res.body.access_token, createLocalJWKSet(jwks), { algorithms: ['RS256'], issuer: `${server.url}/identity` });
+    // It authenticates on /v1 (a service ID without policies is then refused with 403, not 401).
     const use = await probe({ token: res.body.access_token });
-    assert.equal(use.status, 200, `client_credentials token on /v1: ${use.text}`);
+    assert.equal(use.status, 403, `client_credentials token on /v1: ${use.text}`);
   });
 
   test('client credentials in HTTP Basic -> access token', async () => {
@@ -535,7 +536,8 @@ describe('attack tokens on /v1 -> 401 with the IBM error body', () => {
   test('a token of a deleted service ID no longer authenticates on /v1', async () => {
     const { sid, key } = await serviceIdWithKey(server, admin);
     const tok = (await getToken(server.url, key)).access_token;
-    assert.equal((await api(server, 'GET', `/v1/serviceids/${sid.id}`, { token: tok })).status, 200);
+    // Authenticated (403: no policy), not refused as a credential (401).
+    assert.equal((await api(server, 'GET', `/v1/serviceids/${sid.id}`, { token: tok })).status, 403);
     assert.equal((await api(server, 'DELETE', `/v1/serviceids/${sid.id}`, admin)).status, 204);
     assertIbmError(await api(server, 'GET', `/v1/apikeys?account_id=${server.accountId}&iam_id=${sid.iam_id}`, { token: tok }), 401, 'deleted identity');
   });

@@ -446,14 +446,19 @@ static void service_id_principal_limits(void **state)
                      IAM_EDENIED);
     assert_int_equal(iam_service_id_delete(&f->service, f->arena, &me, theirs.id, &err), IAM_EDENIED);
     assert_int_equal(iam_service_id_set_locked(&f->service, f->arena, &me, theirs.id, true, &err), IAM_EDENIED);
-    struct iam_service_id_create_request request = {.account_id = ACCOUNT_A, .name = "spawn"};
-    assert_int_equal(iam_service_id_create(&f->service, f->arena, &me, &request, &view, &err), IAM_EDENIED);
     assert_int_equal(iam_service_id_get(&f->service, f->arena, &f->user_a, theirs.id, NULL, &view, &err), IAM_OK);
     assert_null(view.record.description);
 
-    /* itself is fine */
-    assert_int_equal(iam_service_id_get(&f->service, f->arena, &me, mine.id, NULL, &view, &err), IAM_OK);
-    assert_int_equal(iam_service_id_update(&f->service, f->arena, &me, mine.id, NULL, &update, &view, &err), IAM_OK);
+    /* Without a policy not even itself (IBM semantics: no implicit self-access). */
+    assert_int_equal(iam_service_id_get(&f->service, f->arena, &me, mine.id, NULL, &view, &err), IAM_EDENIED);
+    assert_int_equal(iam_service_id_update(&f->service, f->arena, &me, mine.id, NULL, &update, &view, &err),
+                     IAM_EDENIED);
+
+    /* Creation is not restricted by default: anyone in the account may, and the creator administers it. */
+    struct iam_service_id_create_request request = {.account_id = ACCOUNT_A, .name = "spawn"};
+    assert_int_equal(iam_service_id_create(&f->service, f->arena, &me, &request, &view, &err), IAM_OK);
+    const char *spawned = view.record.id;
+    assert_int_equal(iam_service_id_update(&f->service, f->arena, &me, spawned, NULL, &update, &view, &err), IAM_OK);
     assert_string_equal(view.record.description, "mine now");
 }
 

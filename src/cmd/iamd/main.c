@@ -29,6 +29,7 @@ struct iamd_settings {
     const char *key_prefix;
     const char *admin_login;
     const char *log_level;
+    const char *service_definitions;
     const char *pepper;
     const char *kek;
     int64_t threads;
@@ -41,6 +42,8 @@ struct iamd_settings {
     int64_t max_body;
     int64_t max_connections;
     int64_t connection_timeout;
+    int64_t decision_cache_ttl;
+    int64_t engine_refresh_ms;
 };
 
 #define STRING(flag, env, def, help, field) \
@@ -70,6 +73,15 @@ static size_t settings_table(struct iamd_settings *settings, struct iam_setting 
                admin_login),
         STRING("log-level", "IAMD_LOG_LEVEL", "info", "Lowest log level written: debug, info, warn or error.",
                log_level),
+        STRING("service-definitions", "IAMD_SERVICE_DEFINITIONS", "",
+               "Directory of service definition files (*.json) registered at start (see docs/api/services.md).",
+               service_definitions),
+        INTEGER("decision-cache-ttl", "IAMD_DECISION_CACHE_TTL", "60", 0, 3600,
+                "maxCacheAgeSeconds that /v2/authz permits carry: how long callers may cache them.",
+                decision_cache_ttl),
+        INTEGER("engine-refresh-ms", "IAMD_ENGINE_REFRESH_MS", "500", 50, 60000,
+                "How often the policy engine checks the database for changes made by other nodes.",
+                engine_refresh_ms),
         INTEGER("threads", "IAMD_THREADS", "0", 0, 256, "HTTP worker threads (0: one per core).", threads),
         INTEGER("token-ttl", "IAMD_TOKEN_TTL", "3600", 60, 86400, "Access-token lifetime in seconds.", token_ttl),
         INTEGER("refresh-token-ttl", "IAMD_REFRESH_TOKEN_TTL", "2592000", 300, 31536000,
@@ -186,6 +198,8 @@ int main(int argc, char **argv)
     options.jwks_cache_ttl = settings.jwks_cache_ttl;
     options.clock_leeway = settings.clock_leeway;
     options.usage_flush_interval_ms = settings.usage_flush_ms;
+    options.decision_cache_ttl = settings.decision_cache_ttl;
+    options.engine_refresh_ms = settings.engine_refresh_ms;
 
     if (mkdir(settings.data_dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "iamd: cannot create data directory %s: %s\n", settings.data_dir, strerror(errno));

@@ -1,0 +1,503 @@
+/*
+ * passwords.c: the password policy, argon2id hashing and verification with
+ * a same-cost dummy for unknown logins, password authentication, and the
+ * process-wide failed-attempt tables (rules in passwords.h).
+ *
+ * The tables are two small chained hash tables (logins, addresses) under one
+ * mutex; each is capped at LIMIT_ENTRIES_MAX entries: when full, expired
+ * windows are dropped, then the oldest window. The mutex is never held
+ * during the argon2id work.
+ */
+#include "iam/passwords.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/time.h"
+#include "store/store.h"
+
+#define LOGIN_KEY_MAX 65        /* 64 + NUL: logins are at most 64 characters */
+#define ADDRESS_KEY_MAX 64      /* an IPv6 literal with a zone fits */
+#define PAIRS_MAX 32            /* failing addresses remembered per login */
+#define LIMIT_BUCKETS 1024
+#define LIMIT_ENTRIES_MAX 16384
+#define LOGIN_MIN 3
+#define LOGIN_MAX 64
+
+/* --- policy and hashing --- */
+
+/* Length of the UTF-8 sequence at `p` (1..4), 0 when malformed. */
+static size_t utf8_sequence(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t length;
+    uint32_t code;
+    if ((p[0] & 0xe0) == 0xc0) {
+        length = 2;
+        code = p[0] & 0x1f;
+    } else if ((p[0] & 0xf0) == 0xe0) {
+        length = 3;
+        code = p[0] & 0x0f;
+    } else if ((p[0] & 0xf8) == 0xf0) {
+        length = 4;
+        code = p[0] & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < length; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        code = (code << 6) | (p[i] & 0x3f);
+    }
+    static const uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < smallest[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
+        return 0;
+    return length;
+}
+
+enum iam_result iam_password_check(const char *password, struct iam_error *err)
+{
+    if (!password)
+        return iam_error_set(err, IAM_EINVAL, "BXNIM0109E", "The property password is required.");
+    size_t bytes = strnlen(password, IAM_PASSWORD_BYTES_MAX + 1);
+    if (bytes > IAM_PASSWORD_BYTES_MAX)
+        return iam_error_set(err, IAM_EINVAL, "BXNIM0109E", "The password is longer than %d characters.",
+                             IAM_PASSWORD_MAX);
+    size_t characters = 0;
+    for (const unsigned char *p = (const unsigned char *)password; *p;) {
+        size_t length = utf8_sequence(p);
+        if (length == 0)
+            return iam_error_set(err, IAM_EINVAL, "BXNIM0109E", "The password is not valid UTF-8.");
+        if (length == 1 && (*p < 0x20 || *p == 0x7f))
+            return iam_error_set(err, IAM_EINVAL, "BXNIM0109E", "The password contains a control character.");
+        p += length;
+        characters++;
+    }
+    if (characters < IAM_PASSWORD_MIN || characters > IAM_PASSWORD_MAX)
+        return iam_error_set(err, IAM_EINVAL, "BXNIM0109E", "The password must have from %d to %d characters.",
+                             IAM_PASSWORD_MIN, IAM_PASSWORD_MAX);
+    return IAM_OK;
+}
+
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static atomic_uint_fast64_t verify_count;
+
+/* A hash of a random password with the same parameters as real ones, so verifying against it costs the same. */
+static void dummy_init(void)
+{
+    unsigned char secret[32];
+    char text[65];
+    if (sodium_init() < 0) {
+        iam_log(IAM_LOG_ERROR, "password_dummy", "libsodium failed to initialise");
+        return;
+    }
+    randombytes_buf(secret, sizeof secret);
+    sodium_bin2hex(text, sizeof text, secret, sizeof secret);
+    if (crypto_pwhash_str_alg(dummy_hash, text, strlen(text), IAM_PASSWORD_OPSLIMIT, IAM_PASSWORD_MEMLIMIT,
+                              crypto_pwhash_ALG_ARGON2ID13) != 0) {
+        dummy_hash[0] = '\0';
+        iam_log(IAM_LOG_ERROR, "password_dummy", "cannot compute the dummy password hash (out of memory?)");
+    }
+    sodium_memzero(secret, sizeof secret);
+    sodium_memzero(text, sizeof text);
+}
+
+enum iam_result iam_password_hash(struct iam_arena *arena, const char *password, const char **hash,
+                                  struct iam_error *err)
+{
+    *hash = NULL;
+    enum iam_result result = iam_password_check(password, err);
+    if (result != IAM_OK)
+        return result;
+    if (sodium_init() < 0)
+        return iam_error_set(err, IAM_ECRYPTO, "BXNIM0500E", "libsodium failed to initialise.");
+    char encoded[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str_alg(encoded, password, strlen(password), IAM_PASSWORD_OPSLIMIT, IAM_PASSWORD_MEMLIMIT,
+                              crypto_pwhash_ALG_ARGON2ID13) != 0)
+        return iam_error_set(err, IAM_ENOMEM, "BXNIM0500E", "Cannot hash the password (out of memory).");
+    *hash = iam_arena_strdup(arena, encoded);
+    return *hash ? IAM_OK : iam_error_set(err, IAM_ENOMEM, "BXNIM0500E", "Out of memory.");
+}
+
+bool iam_password_verify(const char *hash, const char *password)
+{
+    pthread_once(&dummy_once, dummy_init);
+    size_t length = password ? strnlen(password, IAM_PASSWORD_BYTES_MAX + 1) : 0;
+    bool usable = hash && strncmp(hash, crypto_pwhash_argon2id_STRPREFIX, strlen(crypto_pwhash_argon2id_STRPREFIX)) == 0 &&
+                  strlen(hash) < crypto_pwhash_STRBYTES;
+    bool candidate = usable && password && length <= IAM_PASSWORD_BYTES_MAX;
+    const char *against = candidate ? hash : dummy_hash;
+    if (!against[0])
+        return false; /* the dummy could not be computed (logged at start) */
+    int verified = crypto_pwhash_str_verify(against, candidate ? password : "", candidate ? length : 0);
+    atomic_fetch_add(&verify_count, 1);
+    return candidate && verified == 0;
+}
+
+uint64_t iam_password_verify_count(void)
+{
+    return atomic_load(&verify_count);
+}
+
+/* --- failure limits --- */
+
+struct address_pair {
+    char address[ADDRESS_KEY_MAX];
+    int failures;
+    int64_t last_failure;
+};
+
+struct limit_entry {
+    char key[LOGIN_KEY_MAX > ADDRESS_KEY_MAX ? LOGIN_KEY_MAX : ADDRESS_KEY_MAX];
+    int64_t window_start;
+    int failures;
+    /* logins only: which addresses the failures came from */
+    struct address_pair *pairs;
+    size_t pair_count;
+    struct limit_entry *next;
+};
+
+struct limit_table {
+    struct limit_entry *buckets[LIMIT_BUCKETS];
+    size_t count;
+    bool with_pairs;
+};
+
+static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct limit_table login_table = {.with_pairs = true};
+static struct limit_table address_table = {.with_pairs = false};
+
+static size_t bucket_of(const char *key)
+{
+    uint64_t hash = 1469598103934665603ull; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+        hash ^= *p;
+        hash *= 1099511628211ull;
+    }
+    return (size_t)(hash % LIMIT_BUCKETS);
+}
+
+static bool expired(const struct limit_entry *entry, int64_t now)
+{
+    return now >= entry->window_start + IAM_PASSWORD_WINDOW_S || now < entry->window_start - IAM_PASSWORD_WINDOW_S;
+}
+
+static void entry_free(struct limit_entry *entry)
+{
+    free(entry->pairs);
+    free(entry);
+}
+
+/* Unlinks and frees the entries for which `drop` holds. */
+static void table_sweep(struct limit_table *table, bool (*drop)(const struct limit_entry *, int64_t), int64_t now)
+{
+    for (size_t b = 0; b < LIMIT_BUCKETS; b++) {
+        struct limit_entry **link = &table->buckets[b];
+        while (*link) {
+            struct limit_entry *entry = *link;
+            if (drop(entry, now)) {
+                *link = entry->next;
+                entry_free(entry);
+                table->count--;
+            } else {
+                link = &entry->next;
+            }
+        }
+    }
+}
+
+static int64_t sweep_cutoff; /* used by older_than; only read under limit_lock */
+
+static bool older_than(const struct limit_entry *entry, int64_t now)
+{
+    (void)now;
+    return entry->window_start <= sweep_cutoff;
+}
+
+/* Makes room for one entry: drops expired windows, then the oldest ones. */
+static void table_make_room(struct limit_table *table, int64_t now)
+{
+    table_sweep(table, expired, now);
+    while (table->count >= LIMIT_ENTRIES_MAX) {
+        int64_t oldest = INT64_MAX;
+        for (size_t b = 0; b < LIMIT_BUCKETS; b++)
+            for (struct limit_entry *entry = table->buckets[b]; entry; entry = entry->next)
+                if (entry->window_start < oldest)
+                    oldest = entry->window_start;
+        sweep_cutoff = oldest;
+        table_sweep(table, older_than, now);
+    }
+}
+
+/* The live entry for `key`, resetting an expired window; NULL when absent. */
+static struct limit_entry *table_find(struct limit_table *table, const char *key, int64_t now)
+{
+    for (struct limit_entry *entry = table->buckets[bucket_of(key)]; entry; entry = entry->next) {
+        if (strcmp(entry->key, key) != 0)
+            continue;
+        if (expired(entry, now)) {
+            entry->window_start = now;
+            entry->failures = 0;
+            entry->pair_count = 0;
+        }
+        return entry;
+    }
+    return NULL;
+}
+
+static struct limit_entry *table_get_or_add(struct limit_table *table, const char *key, int64_t now)
+{
+    struct limit_entry *entry = table_find(table, key, now);
+    if (entry)
+        return entry;
+    if (table->count >= LIMIT_ENTRIES_MAX)
+        table_make_room(table, now);
+    entry = calloc(1, sizeof *entry);
+    if (!entry)
+        return NULL;
+    if (table->with_pairs && !(entry->pairs = calloc(PAIRS_MAX, sizeof *entry->pairs))) {
+        free(entry);
+        return NULL;
+    }
+    snprintf(entry->key, sizeof entry->key, "%s", key);
+    entry->window_start = now;
+    size_t bucket = bucket_of(entry->key);
+    entry->next = table->buckets[bucket];
+    table->buckets[bucket] = entry;
+    table->count++;
+    return entry;
+}
+
+static struct address_pair *pair_find(struct limit_entry *entry, const char *address)
+{
+    for (size_t i = 0; i < entry->pair_count; i++)
+        if (strcmp(entry->pairs[i].address, address) == 0)
+            return &entry->pairs[i];
+    return NULL;
+}
+
+/* The pair for `address`, added (replacing the one that failed longest ago when full). */
+static struct address_pair *pair_get_or_add(struct limit_entry *entry, const char *address, int64_t now)
+{
+    struct address_pair *pair = pair_find(entry, address);
+    if (pair)
+        return pair;
+    if (entry->pair_count < PAIRS_MAX) {
+        pair = &entry->pairs[entry->pair_count++];
+    } else {
+        pair = &entry->pairs[0];
+        for (size_t i = 1; i < entry->pair_count; i++)
+            if (entry->pairs[i].last_failure < pair->last_failure)
+                pair = &entry->pairs[i];
+    }
+    memset(pair, 0, sizeof *pair);
+    snprintf(pair->address, sizeof pair->address, "%s", address);
+    pair->last_failure = now;
+    return pair;
+}
+
+static void pair_remove(struct limit_entry *entry, struct address_pair *pair)
+{
+    size_t index = (size_t)(pair - entry->pairs);
+    entry->pairs[index] = entry->pairs[entry->pair_count - 1];
+    entry->pair_count--;
+}
+
+static int64_t wait_for(const struct limit_entry *entry, int64_t now)
+{
+    int64_t remaining = entry->window_start + IAM_PASSWORD_WINDOW_S - now;
+    return remaining > 0 ? remaining : 1;
+}
+
+/* The table keys: the login cut to its maximum, the address or "unknown". */
+static void limit_keys(const char *login, const char *address, char login_key[LOGIN_KEY_MAX],
+                       char address_key[ADDRESS_KEY_MAX])
+{
+    snprintf(login_key, LOGIN_KEY_MAX, "%s", login ? login : "");
+    snprintf(address_key, ADDRESS_KEY_MAX, "%s", address && *address ? address : "unknown");
+}
+
+enum iam_result iam_password_limit_begin(const char *login, const char *address, int64_t now, int64_t *retry_after)
+{
+    char login_key[LOGIN_KEY_MAX], address_key[ADDRESS_KEY_MAX];
+    limit_keys(login, address, login_key, address_key);
+    *retry_after = 0;
+    enum iam_result result = IAM_OK;
+    pthread_mutex_lock(&limit_lock);
+    struct limit_entry *from = table_find(&address_table, address_key, now);
+    struct limit_entry *user = table_find(&login_table, login_key, now);
+    if (from && from->failures >= IAM_PASSWORD_ADDRESS_FAILURES_MAX) {
+        *retry_after = wait_for(from, now);
+        result = IAM_ETOOMANY;
+        goto out;
+    }
+    if (user && user->failures >= IAM_PASSWORD_USER_FAILURES_MAX && pair_find(user, address_key)) {
+        *retry_after = wait_for(user, now);
+        result = IAM_ETOOMANY;
+        goto out;
+    }
+    if (!from && !(from = table_get_or_add(&address_table, address_key, now))) {
+        result = IAM_ENOMEM;
+        goto out;
+    }
+    if (!user && !(user = table_get_or_add(&login_table, login_key, now))) {
+        result = IAM_ENOMEM;
+        goto out;
+    }
+    struct address_pair *pair = pair_get_or_add(user, address_key, now);
+    from->failures++;
+    user->failures++;
+    pair->failures++;
+    pair->last_failure = now;
+out:
+    pthread_mutex_unlock(&limit_lock);
+    return result;
+}
+
+void iam_password_limit_end(const char *login, const char *address, enum iam_password_attempt outcome, int64_t now)
+{
+    if (outcome == IAM_PASSWORD_ATTEMPT_FAILED)
+        return;
+    char login_key[LOGIN_KEY_MAX], address_key[ADDRESS_KEY_MAX];
+    limit_keys(login, address, login_key, address_key);
+    pthread_mutex_lock(&limit_lock);
+    struct limit_entry *from = table_find(&address_table, address_key, now);
+    struct limit_entry *user = table_find(&login_table, login_key, now);
+    if (from && from->failures > 0)
+        from->failures--;
+    struct address_pair *pair = user ? pair_find(user, address_key) : NULL;
+    if (pair) {
+        int taken = outcome == IAM_PASSWORD_ATTEMPT_SUCCEEDED ? pair->failures : 1;
+        user->failures = user->failures > taken ? user->failures - taken : 0;
+        pair->failures -= taken < pair->failures ? taken : pair->failures;
+        if (pair->failures == 0)
+            pair_remove(user, pair);
+    }
+    pthread_mutex_unlock(&limit_lock);
+}
+
+static bool always(const struct limit_entry *entry, int64_t now)
+{
+    (void)entry;
+    (void)now;
+    return true;
+}
+
+void iam_password_limits_reset(void)
+{
+    pthread_mutex_lock(&limit_lock);
+    table_sweep(&login_table, always, 0);
+    table_sweep(&address_table, always, 0);
+    pthread_mutex_unlock(&limit_lock);
+}
+
+/* --- authentication --- */
+
+/* Lowercases `login` into `out`; false when it is not a well-formed login (3..64 of [A-Za-z0-9._@-]). */
+static bool normalize_login(const char *login, char out[LOGIN_KEY_MAX])
+{
+    size_t length = strnlen(login, LOGIN_MAX + 1);
+    bool valid = length >= LOGIN_MIN && length <= LOGIN_MAX;
+    size_t i = 0;
+    for (; i < length && i < LOGIN_KEY_MAX - 1; i++) {
+        char c = login[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '@' || c == '-'))
+            valid = false;
+        out[i] = c;
+    }
+    out[i] = '\0';
+    return valid;
+}
+
+static enum iam_result bad_credentials(struct iam_error *err)
+{
+    return iam_error_set(err, IAM_EINVAL, "BXNIM0602E", "The credentials you provided are incorrect.");
+}
+
+/* Fills `who` from a user record, as authn.c does for users. */
+static void principal_from_user(struct iam_arena *arena, const struct iam_user_record *user,
+                                struct iam_principal *who)
+{
+    memset(who, 0, sizeof *who);
+    who->kind = IAM_PRINCIPAL_USER;
+    who->iam_id = user->iam_id;
+    who->account_id = user->account_id;
+    who->subject_id = user->iam_id;
+    who->login = user->login;
+    who->email = user->email;
+    who->given_name = user->given_name;
+    who->family_name = user->family_name;
+    if (user->given_name && user->family_name)
+        who->name = iam_arena_printf(arena, "%s %s", user->given_name, user->family_name);
+    else
+        who->name = user->given_name ? user->given_name : user->login;
+}
+
+enum iam_result iam_authn_password_with_retry(struct iam_service *service, struct iam_arena *arena,
+                                              const char *login, const char *password, const char *client_address,
+                                              struct iam_principal *who, int64_t *retry_after,
+                                              struct iam_error *err)
+{
+    int64_t ignored_retry;
+    if (!retry_after)
+        retry_after = &ignored_retry;
+    *retry_after = 0;
+    memset(who, 0, sizeof *who);
+    if (!service || !service->store || !arena)
+        return iam_error_set(err, IAM_EINTERNAL, "BXNIM0500E", "Password authentication is not set up.");
+    if (!login || !*login)
+        return iam_error_set(err, IAM_EINVAL, "BXNIM0109E", "Property missing or empty. Property name: username");
+    if (!password || !*password)
+        return iam_error_set(err, IAM_EINVAL, "BXNIM0109E", "Property missing or empty. Property name: password");
+
+    char normalized[LOGIN_KEY_MAX];
+    bool well_formed = normalize_login(login, normalized);
+    int64_t now = iam_now();
+    enum iam_result result = iam_password_limit_begin(normalized, client_address, now, retry_after);
+    if (result == IAM_ETOOMANY)
+        return iam_error_set(err, IAM_ETOOMANY, "BXNIM0431E",
+                             "Too many failed sign-in attempts. Try again in %lld seconds.", (long long)*retry_after);
+    if (result != IAM_OK)
+        return iam_error_set(err, result, "BXNIM0500E", "Cannot check the password now.");
+
+    struct iam_user_record user;
+    memset(&user, 0, sizeof user);
+    bool found = false;
+    if (well_formed) {
+        result = iam_store_user_get_by_login(service->store, arena, normalized, &user);
+        if (result == IAM_OK) {
+            found = true;
+        } else if (result != IAM_ENOTFOUND) {
+            iam_password_limit_end(normalized, client_address, IAM_PASSWORD_ATTEMPT_VOID, now);
+            if (result == IAM_ENOMEM)
+                return iam_error_set(err, IAM_ENOMEM, "BXNIM0500E", "Out of memory.");
+            return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
+        }
+    }
+    /* Exactly one verification whatever happened so far: unknown logins cost the same as known ones. */
+    bool matches = iam_password_verify(found ? user.password_hash : NULL, password);
+    bool active = found && user.state && strcmp(user.state, "ACTIVE") == 0;
+    if (!matches || !active) {
+        iam_password_limit_end(normalized, client_address, IAM_PASSWORD_ATTEMPT_FAILED, now);
+        return bad_credentials(err);
+    }
+    iam_password_limit_end(normalized, client_address, IAM_PASSWORD_ATTEMPT_SUCCEEDED, now);
+    principal_from_user(arena, &user, who);
+    return IAM_OK;
+}
+
+enum iam_result iam_authn_password(struct iam_service *service, struct iam_arena *arena, const char *login,
+                                   const char *password, const char *client_address, struct iam_principal *who,
+                                   struct iam_error *err)
+{
+    return iam_authn_password_with_retry(service, arena, login, password, client_address, who, NULL, err);
+}
