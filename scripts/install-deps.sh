@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config clang
   libmicrohttpd-dev libjansson-dev libssl-dev libsodium-dev
   libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev libcmocka-dev
-  nodejs npm wrk
+  nodejs npm wrk jq curl
 )
 
 missing=()

@@ -10,6 +10,8 @@
  * value, BXNIM0105E account not found (create or list in another account).
  */
 #include "iam/service_ids.h"
+#include "common/log.h"
+#include "iam/engine.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -425,8 +427,11 @@ enum iam_result iam_service_id_list(struct iam_service *service, struct iam_aren
     result = iam_authz_check(service, who, IAM_ACTION_SERVICEID_READ, &target, err);
     if (result == IAM_ENOTFOUND)
         return iam_error_set(err, IAM_ENOTFOUND, "BXNIM0105E", "Account not found.");
-    if (result != IAM_OK)
+    /* Without account-wide read, the list holds the service IDs the caller may read one by one (as IBM lists). */
+    bool each = result == IAM_EDENIED;
+    if (result != IAM_OK && !each)
         return result;
+    iam_error_clear(err);
     if (nothing_matches)
         return IAM_OK;
 
@@ -437,12 +442,21 @@ enum iam_result iam_service_id_list(struct iam_service *service, struct iam_aren
         return iam_identity_store_failure(result, err);
     if (count > 0 && !(out->items = iam_arena_alloc(arena, count * sizeof *out->items)))
         return no_memory(err);
+    size_t kept = 0;
     for (size_t i = 0; i < count; i++) {
-        if ((result = fill_view(service, arena, &records[i], request->include_history, false, &out->items[i], err)) !=
-            IAM_OK)
+        if (each) {
+            struct iam_target item = {.account_id = records[i].account_id, .owner_iam_id = records[i].iam_id,
+                                      .created_by = records[i].created_by};
+            struct iam_error ignored;
+            if (iam_authz_check(service, who, IAM_ACTION_SERVICEID_READ, &item, &ignored) != IAM_OK)
+                continue;
+        }
+        if ((result = fill_view(service, arena, &records[i], request->include_history, false, &out->items[kept],
+                                err)) != IAM_OK)
             return result;
+        kept++;
     }
-    out->count = count;
+    out->count = kept;
     return IAM_OK;
 }
 
@@ -520,7 +534,12 @@ enum iam_result iam_service_id_delete(struct iam_service *service, struct iam_ar
     result = iam_store_service_id_delete(service->store, record.account_id, record.id);
     if (result == IAM_ENOTFOUND)
         return service_id_not_found(err);
-    return result == IAM_OK ? IAM_OK : iam_identity_store_failure(result, err);
+    if (result != IAM_OK)
+        return iam_identity_store_failure(result, err);
+    /* Its memberships and policies went with it: decisions must see that at once. */
+    if (service->engine && iam_engine_refresh(service->engine, false) != IAM_OK)
+        iam_log(IAM_LOG_WARN, "engine_refresh_failed", "after deleting a service ID; the poller will retry");
+    return IAM_OK;
 }
 
 enum iam_result iam_service_id_set_locked(struct iam_service *service, struct iam_arena *arena,

@@ -75,12 +75,6 @@ const endpoints = [
     call: (t, auth) => sidGet(t.sid.id, auth), snapshot: (t) => sidSnapshot(t.sid.id),
   },
   {
-    name: 'GET /v1/serviceids (list)', denied: ['bare'], allowed: 'viewer', status: 200, setup: targetSid,
-    call: (t, auth) => api(server, 'GET', '/v1/serviceids', { ...auth, query: { account_id: server.accountId, name: t.sid.name } }),
-    snapshot: (t) => sidSnapshot(t.sid.id),
-    verify: (t, res) => assert.deepEqual(res.body.serviceids.map((x) => x.id), [t.sid.id], 'the list shows the target'),
-  },
-  {
     name: 'PUT /v1/serviceids/{id}', denied: ['bare', 'viewer'], allowed: 'editor', status: 200, setup: targetSid,
     call: async (t, auth) => api(server, 'PUT', `/v1/serviceids/${t.sid.id}`, {
       ...auth, json: { description: 'changed' }, headers: withIfMatch((await sidGet(t.sid.id)).body.entity_tag),
@@ -193,6 +187,18 @@ describe('every identity endpoint: denied without the role, allowed with it', ()
       if (e.verify) await e.verify(t, res);
     });
   }
+
+  test('GET /v1/serviceids (list): bare sees nothing it may not read; viewer sees the target', async () => {
+    // As IBM lists policies: what the caller may read, an empty list rather than 403.
+    const t = await targetSid();
+    const list = (auth) => api(server, 'GET', '/v1/serviceids', { ...auth, query: { account_id: server.accountId, name: t.sid.name } });
+    const bare = await list(actors.bare.auth);
+    assert.equal(bare.status, 200, bare.text);
+    assert.deepEqual(bare.body.serviceids, [], 'the target is hidden from a caller without read');
+    const viewer = await list(actors.viewer.auth);
+    assert.equal(viewer.status, 200, viewer.text);
+    assert.deepEqual(viewer.body.serviceids.map((x) => x.id), [t.sid.id], 'the list shows the target');
+  });
 
   test('a service ID with no policy may not even read itself or list its own keys', async () => {
     const { bare } = actors;

@@ -182,21 +182,29 @@ describe('users', () => {
     assertAccessError(await patchUser(u.iamId, { state: 'DISABLED' }), 400, undefined, 'no If-Match');
     assertAccessError(await patchUser(u.iamId, { state: 'SLEEPING' }, etag), 400, undefined, 'unknown state');
     assert.equal((await getUser(u.iamId)).body.state, 'ACTIVE', 'unchanged');
+    const ownKeys = () => api(server, 'GET', '/v1/apikeys', { ...u.auth, query: { account_id: server.accountId, iam_id: u.iamId } });
+    assert.equal((await ownKeys()).status, 200, 'the user lists their own keys');
     const dis = await patchUser(u.iamId, { state: 'DISABLED' }, etag);
     assert.equal(dis.status, 200, dis.text);
     assert.equal(dis.body.state, 'DISABLED');
     await assertLoginFails(u.login, u.password, 'disabled user');
+    assert.equal((await ownKeys()).status, 401, 'a disabled user\'s unexpired token stops at once');
     const stale = await patchUser(u.iamId, { state: 'ACTIVE' }, etag);
     assertAccessError(stale, 409, undefined, 'stale If-Match');
     const en = await patchUser(u.iamId, { state: 'ACTIVE' }, userEtag(await getUser(u.iamId)));
     assert.equal(en.status, 200, en.text);
     await assertLoginWorks(u.login, u.password, u.iamId);
+    assert.equal((await ownKeys()).status, 200, 'the token works again once ACTIVE');
   });
 
-  test('DELETE -> 204; GET -> 404; the login no longer works', async () => {
+  test('DELETE -> 204; GET -> 404; the login, its token and its keys stop working', async () => {
     const u = await createUser(server, admin);
+    const key = await createApiKey(server, u.auth, { iam_id: u.iamId });
     const del = await api(server, 'DELETE', userPath(u.iamId), admin);
     assert.equal(del.status, 204, del.text);
+    const stale = await api(server, 'GET', '/v1/apikeys', { ...u.auth, query: { account_id: server.accountId, iam_id: u.iamId } });
+    assert.equal(stale.status, 401, 'a deleted user\'s unexpired token stops at once');
+    assert.equal((await api(server, 'GET', `/v1/apikeys/${key.id}`, admin)).status, 404, 'the user\'s API keys went with it');
     assert.equal((await getUser(u.iamId)).status, 404);
     assert.equal((await api(server, 'DELETE', userPath(u.iamId), admin)).status, 404);
     await assertLoginFails(u.login, u.password, 'deleted user');
@@ -298,5 +306,22 @@ describe('password grant', () => {
     assert.equal(right.body?.access_token, undefined);
     const elsewhere = await passwordGrant(server, u.login, u.password, { localAddress: '127.0.0.4' });
     assert.equal(elsewhere.status, 200, `another address is not locked out: ${elsewhere.status} ${elsewhere.text.slice(0, 200)}`);
+  });
+
+  test('one address failing for many logins is limited too (per client address); other addresses are not', async () => {
+    const u = await createUser(server, admin);
+    const from = '127.0.0.6';
+    let limitedAt = 0;
+    for (let i = 1; i <= 50; i++) {
+      const res = await passwordGrant(server, uniqueLogin('spray'), 'wrong-password-123', { localAddress: from });
+      if (res.status === 429) { limitedAt = i; assertTokenError(res, 429); break; }
+      assertTokenError(res, 400);
+    }
+    assert.ok(limitedAt > 0, 'an address spraying 50 logins is rate limited');
+    const right = await passwordGrant(server, u.login, u.password, { localAddress: from });
+    assert.equal(right.status, 429, `the limited address, another user's right password: ${right.status}`);
+    assert.match(right.headers.get('retry-after') ?? '', /^\d+$/);
+    const elsewhere = await passwordGrant(server, u.login, u.password, { localAddress: '127.0.0.7' });
+    assert.equal(elsewhere.status, 200, `another address: ${elsewhere.status} ${elsewhere.text.slice(0, 200)}`);
   });
 });

@@ -460,6 +460,15 @@ static void service_id_principal_limits(void **state)
     const char *spawned = view.record.id;
     assert_int_equal(iam_service_id_update(&f->service, f->arena, &me, spawned, NULL, &update, &view, &err), IAM_OK);
     assert_string_equal(view.record.description, "mine now");
+
+    /* Its list holds only what it may read: the one it created, not "mine" or "theirs". */
+    struct iam_service_id_list_request list = {.account_id = ACCOUNT_A, .limit = 10};
+    struct iam_service_id_page page;
+    assert_int_equal(iam_service_id_list(&f->service, f->arena, &me, &list, &page, &err), IAM_OK);
+    assert_int_equal(page.count, 1);
+    assert_string_equal(page.items[0].record.id, spawned);
+    assert_int_equal(iam_service_id_list(&f->service, f->arena, &f->user_a, &list, &page, &err), IAM_OK);
+    assert_int_equal(page.count, 3);
 }
 
 int main(void)

@@ -18,6 +18,7 @@
 #include "http/http.h"
 #include "iam/bootstrap.h"
 #include "iam/service.h"
+#include "iam/service_registry.h"
 #include "secrets.h"
 
 struct iamd_settings {
@@ -253,6 +254,12 @@ int main(int argc, char **argv)
         if (save_bootstrap_key(settings.data_dir, &bootstrap) != 0)
             goto out;
         announce_bootstrap(settings.data_dir, &bootstrap);
+    }
+    if (settings.service_definitions[0] &&
+        iam_service_registry_load_dir(service, settings.service_definitions, &err) != IAM_OK) {
+        fprintf(stderr, "iamd: cannot load the service definitions in %s: %s\n", settings.service_definitions,
+                err.message);
+        goto out;
     }
     iam_arena_free(arena);
     arena = NULL;
