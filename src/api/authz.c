@@ -14,6 +14,7 @@
  * the owner of the resource's account only. Decisions come from the
  * in-memory engine: no database query per decision.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -42,13 +43,27 @@ struct authz_item {
     size_t environment_count;
 };
 
+/* Shared read-only between threads: jansson's read functions and refcounts are thread-safe here. */
+#ifndef JANSSON_THREAD_SAFE_REFCOUNT
+#error "iamd needs a jansson built with atomic reference counts"
+#endif
+static json_t *cache_key_pattern_document;
+static pthread_once_t cache_key_pattern_once = PTHREAD_ONCE_INIT;
+
+static void cache_key_pattern_build(void)
+{
+    cache_key_pattern_document = json_pack(
+        "{s:[s,s,s],s:[[s],[s,s]],s:[[],[s],[s,s],[s,s,s],[s,s,s,s],[s,s,s,s,s]]}", "order", "subject", "resource",
+        "action", "subject", "id", "id", "scope", "resource", "serviceName", "serviceName", "accountId",
+        "serviceName", "accountId", "serviceInstance", "serviceName", "accountId", "serviceInstance", "resourceType",
+        "serviceName", "accountId", "serviceInstance", "resourceType", "resource");
+}
+
+/* IBM's cacheKeyPattern: the same for every answer, so built once (a new reference each call). */
 static json_t *cache_key_pattern(void)
 {
-    return json_pack("{s:[s,s,s],s:[[s],[s,s]],s:[[],[s],[s,s],[s,s,s],[s,s,s,s],[s,s,s,s,s]]}", "order", "subject",
-                     "resource", "action", "subject", "id", "id", "scope", "resource", "serviceName", "serviceName",
-                     "accountId", "serviceName", "accountId", "serviceInstance", "serviceName", "accountId",
-                     "serviceInstance", "resourceType", "serviceName", "accountId", "serviceInstance",
-                     "resourceType", "resource");
+    pthread_once(&cache_key_pattern_once, cache_key_pattern_build);
+    return cache_key_pattern_document ? json_incref(cache_key_pattern_document) : json_object();
 }
 
 /* Reads {attributes:{id, scope}} or {accessTokenBody:"<base64url payload>"}. */
@@ -235,7 +250,9 @@ static json_t *obligation(struct iam_api *api, const struct authz_item *item,
     json_t *actions = json_array();
     for (size_t i = 0; actions && i < evaluation->action_count; i++)
         json_array_append_new(actions, json_string(evaluation->actions[i]));
-    json_t *subject = json_pack("{s:{s:s,s:s?}}", "attributes", "id", item->subject_id, "scope", item->scope);
+    json_t *subject = json_pack("{s:{s:s}}", "attributes", "id", item->subject_id);
+    if (subject && item->scope)
+        json_object_set_new(json_object_get(subject, "attributes"), "scope", json_string(item->scope));
     return json_pack("{s:o,s:I,s:o,s:{s:o},s:{s:o}}", "actions", actions, "maxCacheAgeSeconds",
                      (json_int_t)api->service->options.decision_cache_ttl, "subject", subject, "resource",
                      "attributes", attributes_json(item->resource, item->resource_count, item->account_id),

@@ -1,6 +1,7 @@
 /*
- * common.c: the shared handler helpers of api.h: caller authentication,
- * IBM-format errors, JSON bodies, query booleans and entity tags.
+ * common.c: the shared handler helpers of api.h: caller authentication
+ * (Bearer token, Basic apikey, or the console's session cookie, checked in
+ * api/console.c), IBM-format errors, JSON bodies, query booleans and entity tags.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <sodium.h>
 
 #include "api/api.h"
+#include "api/console_api.h"
 #include "crypto/hash.h"
 #include "iam/authn.h"
 
@@ -102,6 +104,9 @@ bool iam_api_authenticate(struct iam_api *api, struct iam_http_request *request,
     const char *authorization = iam_http_header(request, "Authorization");
     enum iam_result result = IAM_EUNAUTH;
     if (!authorization) {
+        /* The console's session cookie (api/console.c); an Authorization header always wins over it. */
+        if (iam_api_console_cookie(request))
+            return iam_api_console_authenticate(api, request, response, who);
         iam_error_set(&err, IAM_EUNAUTH, "BXNIM0308E", "No authorization header found.");
     } else if (strncasecmp(authorization, "Bearer ", 7) == 0) {
         const char *token = authorization + 7;

@@ -75,3 +75,66 @@ void iam_log(enum iam_log_level level, const char *event, const char *format, ..
         json_object_set_new(fields, "msg", json_string(message));
     iam_log_fields(level, event, fields);
 }
+
+bool iam_log_enabled(enum iam_log_level level)
+{
+    return (int)level >= atomic_load(&minimum_level);
+}
+
+size_t iam_log_escape(char *out, size_t size, const char *text)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (size < 7) {
+        if (size)
+            out[0] = '\0';
+        return 0;
+    }
+    if (!text) {
+        memcpy(out, "null", 5);
+        return 4;
+    }
+    size_t used = 0;
+    out[used++] = '"';
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        char escaped[7];
+        size_t length = 0;
+        if (*p == '"' || *p == '\\') {
+            escaped[length++] = '\\';
+            escaped[length++] = (char)*p;
+        } else if (*p < 0x20 || *p >= 0x7f) {
+            /* Bytes outside printable ASCII are escaped one by one, so a line is always valid JSON. */
+            memcpy(escaped, "\\u00", 4);
+            escaped[4] = hex[*p >> 4];
+            escaped[5] = hex[*p & 15];
+            length = 6;
+        } else {
+            escaped[length++] = (char)*p;
+        }
+        if (used + length + 2 > size)
+            break;
+        memcpy(out + used, escaped, length);
+        used += length;
+    }
+    out[used++] = '"';
+    out[used] = '\0';
+    return used;
+}
+
+void iam_log_preformatted(enum iam_log_level level, const char *event, const char *fields)
+{
+    if (!iam_log_enabled(level))
+        return;
+    char ts[IAM_TIME_TEXT_SIZE];
+    iam_time_format_rfc3339(iam_now(), ts);
+    char event_text[128];
+    iam_log_escape(event_text, sizeof event_text, event);
+    char line[2048];
+    int length = snprintf(line, sizeof line, "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":%s%s%s}\n", ts,
+                          level_names[level], event_text, fields && *fields ? "," : "", fields ? fields : "");
+    if (length <= 0)
+        return;
+    if ((size_t)length >= sizeof line)
+        return; /* never a cut line: callers keep fields short */
+    ssize_t written = write(STDERR_FILENO, line, (size_t)length);
+    (void)written;
+}

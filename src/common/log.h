@@ -9,6 +9,8 @@
 #define IAM_COMMON_LOG_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "common/error.h"
 
@@ -25,5 +27,23 @@ void iam_log(enum iam_log_level level, const char *event, const char *format, ..
 
 /* Logs `event` with the members of `fields` (a JSON object, stolen; may be NULL). */
 void iam_log_fields(enum iam_log_level level, const char *event, json_t *fields);
+
+/* True when lines at `level` are written (so callers can skip building them). */
+bool iam_log_enabled(enum iam_log_level level);
+
+/*
+ * Logs `event` with `fields`: the members of a JSON object already
+ * serialised, without braces (`"a":1,"b":"x"`), e.g. built with
+ * iam_log_escape. The fast path for the access log (no JSON objects built).
+ */
+void iam_log_preformatted(enum iam_log_level level, const char *event, const char *fields);
+
+/*
+ * Writes `text` as a JSON string (with quotes; NULL as null) into `out`
+ * (quotes, backslashes, control characters and bytes >= 0x7f escaped as \u00XX)
+ * (`size` bytes, always NUL-terminated). Returns the length written; a text
+ * that does not fit is cut (still valid JSON).
+ */
+size_t iam_log_escape(char *out, size_t size, const char *text);
 
 #endif

@@ -10,8 +10,12 @@
 #include "common/time.h"
 #include "crypto/hash.h"
 #include "crypto/keyformat.h"
+#include "iam/engine.h"
 #include "iam/keyring.h"
 #include "iam/usage.h"
+
+#include <pthread.h>
+#include <stdlib.h>
 
 #define AUTHN_APIKEY_MAX 256
 
@@ -100,6 +104,129 @@ enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *
     return IAM_OK;
 }
 
+/* --- the verified-token cache (see authn.h) --- */
+
+#define CACHE_SLOTS 4096 /* direct-mapped by hash; a collision just evicts */
+#define CACHE_LOCKS 64
+
+struct cache_entry {
+    uint8_t key[IAM_HASH_SIZE]; /* SHA-256 of the token */
+    bool used;
+    int64_t exp;
+    int64_t revision;
+    enum iam_principal_kind kind;
+    char iam_id[64];
+    char account_id[40];
+    char subject_id[64];
+    char name[128];
+    char login[96];
+    char email[128];
+    char given_name[64];
+    char family_name[64];
+};
+
+struct iam_authn_cache {
+    pthread_mutex_t locks[CACHE_LOCKS];
+    struct cache_entry entries[CACHE_SLOTS];
+};
+
+enum iam_result iam_authn_cache_new(struct iam_authn_cache **out)
+{
+    struct iam_authn_cache *cache = calloc(1, sizeof *cache);
+    if (!cache)
+        return IAM_ENOMEM;
+    for (size_t i = 0; i < CACHE_LOCKS; i++)
+        pthread_mutex_init(&cache->locks[i], NULL);
+    *out = cache;
+    return IAM_OK;
+}
+
+void iam_authn_cache_free(struct iam_authn_cache *cache)
+{
+    if (!cache)
+        return;
+    for (size_t i = 0; i < CACHE_LOCKS; i++)
+        pthread_mutex_destroy(&cache->locks[i]);
+    free(cache);
+}
+
+static size_t cache_slot(const uint8_t key[IAM_HASH_SIZE])
+{
+    return ((size_t)key[0] | (size_t)key[1] << 8 | (size_t)key[2] << 16) % CACHE_SLOTS;
+}
+
+/* Copies `text` (NULL allowed) into a fixed field; false when it does not fit. */
+static bool cache_copy(char *field, size_t size, const char *text)
+{
+    if (!text) {
+        field[0] = '\0';
+        return true;
+    }
+    size_t length = strlen(text);
+    if (length >= size)
+        return false;
+    memcpy(field, text, length + 1);
+    return true;
+}
+
+static const char *cache_text(struct iam_arena *arena, const char *field)
+{
+    return field[0] ? iam_arena_strdup(arena, field) : NULL;
+}
+
+static bool cache_lookup(struct iam_service *service, struct iam_arena *arena, const uint8_t key[IAM_HASH_SIZE],
+                         int64_t now, int64_t revision, struct iam_principal *who)
+{
+    struct iam_authn_cache *cache = service->authn_cache;
+    if (!cache)
+        return false;
+    size_t slot = cache_slot(key);
+    pthread_mutex_t *lock = &cache->locks[slot % CACHE_LOCKS];
+    pthread_mutex_lock(lock);
+    const struct cache_entry *entry = &cache->entries[slot];
+    bool hit = entry->used && iam_bytes_equal(entry->key, key, IAM_HASH_SIZE) && now < entry->exp &&
+               entry->revision == revision;
+    if (hit) {
+        memset(who, 0, sizeof *who);
+        who->kind = entry->kind;
+        who->iam_id = cache_text(arena, entry->iam_id);
+        who->account_id = cache_text(arena, entry->account_id);
+        who->subject_id = cache_text(arena, entry->subject_id);
+        who->name = cache_text(arena, entry->name);
+        who->login = cache_text(arena, entry->login);
+        who->email = cache_text(arena, entry->email);
+        who->given_name = cache_text(arena, entry->given_name);
+        who->family_name = cache_text(arena, entry->family_name);
+        hit = who->iam_id && who->account_id && who->subject_id;
+    }
+    pthread_mutex_unlock(lock);
+    return hit;
+}
+
+static void cache_store(struct iam_service *service, const uint8_t key[IAM_HASH_SIZE], int64_t exp, int64_t revision,
+                        const struct iam_principal *who)
+{
+    struct iam_authn_cache *cache = service->authn_cache;
+    if (!cache)
+        return;
+    struct cache_entry entry = {.used = true, .exp = exp, .revision = revision, .kind = who->kind};
+    memcpy(entry.key, key, IAM_HASH_SIZE);
+    if (!cache_copy(entry.iam_id, sizeof entry.iam_id, who->iam_id) ||
+        !cache_copy(entry.account_id, sizeof entry.account_id, who->account_id) ||
+        !cache_copy(entry.subject_id, sizeof entry.subject_id, who->subject_id) ||
+        !cache_copy(entry.name, sizeof entry.name, who->name) ||
+        !cache_copy(entry.login, sizeof entry.login, who->login) ||
+        !cache_copy(entry.email, sizeof entry.email, who->email) ||
+        !cache_copy(entry.given_name, sizeof entry.given_name, who->given_name) ||
+        !cache_copy(entry.family_name, sizeof entry.family_name, who->family_name))
+        return; /* too long to cache: verified every time */
+    size_t slot = cache_slot(key);
+    pthread_mutex_t *lock = &cache->locks[slot % CACHE_LOCKS];
+    pthread_mutex_lock(lock);
+    cache->entries[slot] = entry;
+    pthread_mutex_unlock(lock);
+}
+
 static const char *claim_string(const json_t *claims, const char *name)
 {
     return json_string_value(json_object_get(claims, name));
@@ -111,9 +238,17 @@ enum iam_result iam_authn_access_token(struct iam_service *service, struct iam_a
     static const char invalid[] = "The provided access token is invalid.";
     if (claims_out)
         *claims_out = NULL;
+    int64_t now = iam_now();
+    /* The cache only serves callers that need the principal, not the claims. */
+    uint8_t key[IAM_HASH_SIZE];
+    bool cacheable = !claims_out && token && strlen(token) <= IAM_JWT_DEFAULT_MAX_LENGTH &&
+                     iam_sha256(token, strlen(token), key) == IAM_OK;
+    int64_t revision = cacheable ? iam_engine_revision(service->engine) : 0;
+    if (cacheable && cache_lookup(service, arena, key, now, revision, who))
+        return IAM_OK;
     struct iam_jwt_verify_options options = {
         .issuer = service->options.issuer,
-        .now = iam_now(),
+        .now = now,
         .leeway = service->options.clock_leeway,
         .max_length = IAM_JWT_DEFAULT_MAX_LENGTH,
         .require_exp = true,
@@ -142,9 +277,38 @@ enum iam_result iam_authn_access_token(struct iam_service *service, struct iam_a
             return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
         return iam_error_set(err, IAM_EUNAUTH, "BXNIM0407E", invalid);
     }
+    json_t *exp = json_object_get(claims, "exp");
+    if (cacheable && json_is_integer(exp))
+        cache_store(service, key, json_integer_value(exp), revision, who);
     if (claims_out)
         *claims_out = claims;
     else
         json_decref(claims);
+    return IAM_OK;
+}
+
+enum iam_result iam_authn_principal(struct iam_service *service, struct iam_arena *arena, const char *account_id,
+                                    const char *iam_id, const char *apikey_id, struct iam_principal *who,
+                                    struct iam_error *err)
+{
+    static const char gone[] = "The identity of this session no longer exists or is disabled.";
+    memset(who, 0, sizeof *who);
+    if (!account_id || !iam_id)
+        return iam_error_set(err, IAM_EUNAUTH, "BXNIM0407E", gone);
+    enum iam_result result = load_identity(service, arena, account_id, iam_id, who);
+    if (result == IAM_ESTORE)
+        return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
+    if (result != IAM_OK)
+        return iam_error_set(err, IAM_EUNAUTH, "BXNIM0407E", gone);
+    if (!apikey_id)
+        return IAM_OK;
+    struct iam_apikey_record key;
+    result = iam_store_apikey_get(service->store, arena, account_id, apikey_id, &key);
+    if (result == IAM_ESTORE)
+        return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
+    if (result != IAM_OK || !key.iam_id || strcmp(key.iam_id, iam_id) != 0 || key.disabled ||
+        (key.expires_at && key.expires_at <= iam_now()))
+        return iam_error_set(err, IAM_EUNAUTH, "BXNIM0407E", "The API key of this session no longer works.");
+    who->apikey_id = key.id;
     return IAM_OK;
 }

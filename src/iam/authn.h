@@ -38,4 +38,31 @@ enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *
 enum iam_result iam_authn_access_token(struct iam_service *service, struct iam_arena *arena, const char *token,
                                        struct iam_principal *who, json_t **claims, struct iam_error *err) IAM_MUST_CHECK;
 
+/*
+ * The verified-token cache: an access token verified once (signature, claims,
+ * identity) is remembered by its SHA-256 until its exp, and trusted again
+ * only while the engine revision it was verified at is current. Every write
+ * that can end an identity (deleting a service ID, disabling or removing a
+ * user) bumps the store revision, so a cached token of a removed identity
+ * stops working at the next engine refresh (immediately for writes through
+ * this process, within --engine-refresh-ms for other nodes).
+ */
+struct iam_authn_cache;
+enum iam_result iam_authn_cache_new(struct iam_authn_cache **out) IAM_MUST_CHECK;
+void iam_authn_cache_free(struct iam_authn_cache *cache);
+
+/*
+ * Re-reads the identity `iam_id` of `account_id` as every authentication does
+ * (it must exist and be active) and fills `who` (arena memory): for
+ * credentials that name an identity rather than carry proof, such as a console
+ * session. When `apikey_id` is not NULL the identity signed in with that key,
+ * which must still exist, belong to it and be neither disabled nor expired;
+ * who->apikey_id is then set. The key's use is not counted.
+ * Gone, disabled or expired: IAM_EUNAUTH ("BXNIM0407E"); a store failure:
+ * IAM_EUNAVAILABLE ("BXNIM0503E").
+ */
+enum iam_result iam_authn_principal(struct iam_service *service, struct iam_arena *arena, const char *account_id,
+                                    const char *iam_id, const char *apikey_id, struct iam_principal *who,
+                                    struct iam_error *err) IAM_MUST_CHECK;
+
 #endif

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "iam/authn.h"
 #include "iam/engine.h"
 #include "iam/keyring.h"
 #include "iam/usage.h"
@@ -137,6 +138,11 @@ enum iam_result iam_service_new(struct iam_store *store, const uint8_t *pepper, 
     result = iam_engine_new(store, &service->engine, err);
     if (result != IAM_OK)
         goto fail;
+    result = iam_authn_cache_new(&service->authn_cache);
+    if (result != IAM_OK) {
+        iam_error_set(err, result, "", "Out of memory.");
+        goto fail;
+    }
     result = iam_usage_new(store, options->usage_flush_interval_ms, &service->usage);
     if (result != IAM_OK) {
         iam_error_set(err, result, "", "Cannot start the usage counter thread.");
@@ -168,6 +174,7 @@ void iam_service_free(struct iam_service *service)
     }
     iam_usage_free(service->usage);
     iam_engine_free(service->engine);
+    iam_authn_cache_free(service->authn_cache);
     iam_keyring_free(service->keyring);
     iam_hasher_free(service->hasher);
     iam_store_close(service->store);

@@ -15,6 +15,7 @@
 #include "crypto/jwt.h"
 #include "store/store.h"
 
+struct iam_authn_cache;
 struct iam_engine;
 struct iam_keyring;
 struct iam_usage;
@@ -41,6 +42,7 @@ struct iam_service {
     struct iam_keyring *keyring;  /* owned */
     struct iam_usage *usage;      /* owned */
     struct iam_engine *engine;    /* the policy decision engine; owned */
+    struct iam_authn_cache *authn_cache; /* verified access tokens; owned */
     struct iam_service_options options;
 };
 

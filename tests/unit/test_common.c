@@ -13,6 +13,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "common/time.h"
 
 static void buf_refuses_past_its_cap(void **state)
@@ -190,6 +191,24 @@ static void config_rejects_bad_input(void **state)
     assert_true(help);
 }
 
+static void log_escape_makes_valid_json_strings(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_int_equal(iam_log_escape(out, sizeof out, "plain"), 7);
+    assert_string_equal(out, "\"plain\"");
+    iam_log_escape(out, sizeof out, "a\"b\\c\nd\x01\xc3\xa9");
+    assert_string_equal(out, "\"a\\\"b\\\\c\\u000ad\\u0001\\u00c3\\u00a9\"");
+    iam_log_escape(out, sizeof out, NULL);
+    assert_string_equal(out, "null");
+    char small[10];
+    iam_log_escape(small, sizeof small, "abcdefghijklmnop");
+    assert_string_equal(small, "\"abcdefg\""); /* cut, but still a closed string */
+    json_t *parsed = json_loads("[\"a\\\"b\\\\c\\u000ad\\u0001\\u00c3\\u00a9\"]", 0, NULL);
+    assert_non_null(parsed);
+    json_decref(parsed);
+}
+
 static void errors_carry_ibm_detail(void **state)
 {
     (void)state;
@@ -215,6 +234,7 @@ int main(void)
         cmocka_unit_test(config_precedence_is_flag_env_default),
         cmocka_unit_test(config_rejects_bad_input),
         cmocka_unit_test(errors_carry_ibm_detail),
+        cmocka_unit_test(log_escape_makes_valid_json_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
