@@ -32,8 +32,10 @@ enum iam_result iam_api_stubs_register(struct iam_router *router, struct iam_api
 enum iam_result iam_api_authz_register(struct iam_router *router, struct iam_api *api) IAM_MUST_CHECK;
 
 /*
- * Authenticates the caller from "Authorization: Bearer <token>" or
- * "Authorization: Basic base64(apikey:<key>)". On success fills `who` (arena
+ * Authenticates the caller from "Authorization: Bearer <token>",
+ * "Authorization: Basic base64(apikey:<key>)", or, with no Authorization
+ * header, the console's session cookie (plus X-CSRF-Token on writes; see
+ * api/console.c). On success fills `who` (arena
  * memory), sets request->log_identity and returns true. On failure writes a
  * 401 IBM error response and returns false; the handler just returns.
  */

@@ -376,8 +376,15 @@ static bool session_authenticate(struct iam_api *api, struct iam_http_request *r
     }
     struct iam_error err;
     iam_error_clear(&err);
-    enum iam_result result = iam_authn_principal(api->service, request->arena, session->account_id, session->iam_id,
-                                                 session->apikey_id[0] ? session->apikey_id : NULL, who, &err);
+    /* `who` outlives `session` (the caller's stack): it points at arena copies. */
+    const char *account_id = iam_arena_strdup(request->arena, session->account_id);
+    const char *iam_id = iam_arena_strdup(request->arena, session->iam_id);
+    const char *apikey_id = session->apikey_id[0] ? iam_arena_strdup(request->arena, session->apikey_id) : NULL;
+    if (!account_id || !iam_id || (session->apikey_id[0] && !apikey_id)) {
+        iam_api_fail(request, response, IAM_ENOMEM, "BXNIM0500E", "Out of memory.");
+        return false;
+    }
+    enum iam_result result = iam_authn_principal(api->service, request->arena, account_id, iam_id, apikey_id, who, &err);
     if (result == IAM_EUNAUTH) {
         (void)iam_sessions_end(sessions, cookie);
         fail_no_session(api, request, response, true);

@@ -330,7 +330,7 @@ enum iam_result iam_sessions_start(struct iam_sessions *sessions, const struct i
             own = next;
         }
         identity = identity_find(sessions, session->account_id, session->iam_id);
-        while (identity && start->max_per_identity && identity->count >= start->max_per_identity) {
+        while (identity && identity->oldest && start->max_per_identity && identity->count >= start->max_per_identity) {
             bool last = identity->count == 1;
             session_remove(sessions, identity->oldest);
             if (last)
@@ -434,10 +434,13 @@ size_t iam_sessions_end_identity(struct iam_sessions *sessions, const char *acco
     size_t ended = 0;
     pthread_mutex_lock(&sessions->lock);
     struct identity_entry *identity = identity_find(sessions, account_id, iam_id);
-    size_t count = identity ? identity->count : 0;
-    while (count-- > 0) {
-        session_remove(sessions, identity->oldest); /* frees `identity` with the last one */
+    /* `identity` is freed with its last session: walk its list without touching it again. */
+    struct session_entry *entry = identity ? identity->oldest : NULL;
+    while (entry) {
+        struct session_entry *next = entry->identity_newer;
+        session_remove(sessions, entry);
         ended++;
+        entry = next;
     }
     pthread_mutex_unlock(&sessions->lock);
     return ended;
