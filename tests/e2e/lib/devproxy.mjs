@@ -125,7 +125,7 @@ export async function startDevProxy({ upstream, port = 0, host = '127.0.0.1' }) 
     const s = {
       iam_id: claims.iam_id, account_id: claims.account?.bss, name: claims.name ?? claims.sub,
       ...(form.get('username') ? { login: form.get('username').toLowerCase() } : {}),
-      kind: claims.sub_type === 'ServiceId' ? 'service_id' : 'user',
+      kind: claims.sub_type === 'ServiceId' ? 'serviceid' : 'user',
       csrf_token: crypto.randomBytes(32).toString('base64url'),
       expires_at: now + Math.min(86400, tok.expires_in ?? 3600), idle_timeout: 7200, last_seen: now, token: tok.access_token,
     };
