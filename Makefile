@@ -5,7 +5,9 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 LISTEN     ?= 127.0.0.1:8080
 DATA_DIR   ?= ./var
 
-.PHONY: all deps build asan run test unit clean
+PREFIX     ?= /usr/local
+
+.PHONY: all deps build asan run test unit install clean
 
 all: build
 
@@ -35,6 +37,12 @@ test: asan
 
 unit: asan
 	cd $(ASAN_BUILD) && ctest --output-on-failure -R '^unit/'
+
+# Installs iamd and iamctl, the iamctl man page and its bash completion.
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+	install -D -m 0644 docs/iamctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/iamctl.1
+	install -D -m 0644 scripts/iamctl-completion.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/iamctl
 
 clean:
 	rm -rf $(BUILD)
