@@ -70,6 +70,7 @@ void iam_api_fail(struct iam_http_request *request, struct iam_http_response *re
     va_start(args, format);
     vsnprintf(err.message, sizeof err.message, format, args);
     va_end(args);
+    iam_error_sanitize(&err);
     iam_api_respond_error(request, response, &err);
 }
 

@@ -44,6 +44,40 @@ const char *iam_error_code_for(enum iam_result result)
     }
 }
 
+/* Length of the well-formed UTF-8 sequence at `p` (1..4), 0 when it is not one. Stops at a NUL. */
+static size_t utf8_length(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        unsigned char low = p[0] == 0xe0 ? 0xa0 : 0x80, high = p[0] == 0xed ? 0x9f : 0xbf;
+        return p[1] >= low && p[1] <= high && (p[2] & 0xc0) == 0x80 ? 3 : 0;
+    }
+    if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        unsigned char low = p[0] == 0xf0 ? 0x90 : 0x80, high = p[0] == 0xf4 ? 0x8f : 0xbf;
+        return p[1] >= low && p[1] <= high && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 ? 4 : 0;
+    }
+    return 0;
+}
+
+void iam_error_sanitize(struct iam_error *err)
+{
+    if (!err)
+        return;
+    err->message[sizeof err->message - 1] = '\0';
+    unsigned char *p = (unsigned char *)err->message;
+    while (*p) {
+        size_t length = utf8_length(p);
+        if (length == 0) {
+            *p++ = '?';
+        } else {
+            p += length;
+        }
+    }
+}
+
 void iam_error_clear(struct iam_error *err)
 {
     if (err)
@@ -62,5 +96,6 @@ enum iam_result iam_error_set(struct iam_error *err, enum iam_result result,
     va_start(args, format);
     vsnprintf(err->message, sizeof err->message, format, args);
     va_end(args);
+    iam_error_sanitize(err);
     return result;
 }

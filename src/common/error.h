@@ -55,6 +55,15 @@ enum iam_result iam_error_set(struct iam_error *err, enum iam_result result,
                               const char *message_code, const char *format, ...)
     IAM_PRINTF(4, 5);
 
+/*
+ * Makes err->message valid UTF-8 in place: every byte that is not part of a
+ * well-formed sequence becomes '?'. A message may quote client input (any
+ * bytes) or be cut by a length limit inside a character, and it ends up in a
+ * JSON body, which must be UTF-8. iam_error_set calls it; call it after
+ * writing err->message yourself. NULL is allowed.
+ */
+void iam_error_sanitize(struct iam_error *err);
+
 /* Clears `err` to IAM_OK with empty strings. */
 void iam_error_clear(struct iam_error *err);
 

@@ -49,6 +49,9 @@ void iam_time_format_rfc3339(int64_t when, char out[IAM_TIME_TEXT_SIZE])
     strftime(out, IAM_TIME_TEXT_SIZE, "%Y-%m-%dT%H:%M:%SZ", &parts);
 }
 
+/* 10000-01-01T00:00:00Z: the formats have four-digit years. */
+#define TIME_YEAR_10000 253402300800LL
+
 /* Reads exactly `count` digits; returns -1 when they are not all digits. */
 static int read_digits(const char **cursor, int count)
 {
@@ -133,6 +136,10 @@ enum iam_result iam_time_parse(const char *text, int64_t *when)
     time_t seconds = timegm(&parts);
     if (seconds == (time_t)-1)
         return IAM_EINVAL;
-    *when = (int64_t)seconds - offset_seconds;
+    /* An offset can move the instant out of the years our formats write (found by fuzz/fuzz_time.c). */
+    int64_t instant = (int64_t)seconds - offset_seconds;
+    if (instant < 0 || instant >= TIME_YEAR_10000)
+        return IAM_EINVAL;
+    *when = instant;
     return IAM_OK;
 }

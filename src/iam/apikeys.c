@@ -53,7 +53,7 @@ enum iam_result iam_identity_store_failure(enum iam_result result, struct iam_er
 {
     if (result == IAM_ENOMEM)
         return no_memory(err);
-    if (result == IAM_ESTORE)
+    if (iam_store_failed(result))
         return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
     return iam_error_set(err, IAM_EINTERNAL, "BXNIM0500E", "Internal error (%s).", iam_strerror(result));
 }

@@ -83,7 +83,7 @@ enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *
         return iam_error_set(err, result, "BXNIM0500E", "Cannot check the API key.");
     struct iam_apikey_record record;
     result = iam_store_apikey_get_by_hash(service->store, arena, hash, &record);
-    if (result == IAM_ESTORE)
+    if (iam_store_failed(result))
         return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
     if (result != IAM_OK || !well_formed || !iam_bytes_equal(record.hash, hash, IAM_HASH_SIZE))
         return iam_error_set(err, IAM_EINVAL, "BXNIM0415E", not_found);
@@ -93,7 +93,7 @@ enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *
     if (record.expires_at && record.expires_at <= now)
         return iam_error_set(err, IAM_EINVAL, "BXNIM0417E", "Provided API key has expired.");
     result = load_identity(service, arena, record.account_id, record.iam_id, who);
-    if (result == IAM_ESTORE)
+    if (iam_store_failed(result))
         return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
     if (result != IAM_OK)
         return iam_error_set(err, IAM_EINVAL, "BXNIM0415E", not_found);
@@ -273,7 +273,7 @@ enum iam_result iam_authn_access_token(struct iam_service *service, struct iam_a
     result = load_identity(service, arena, account_copy, iam_id_copy, who);
     if (result != IAM_OK) {
         json_decref(claims);
-        if (result == IAM_ESTORE)
+        if (iam_store_failed(result))
             return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
         return iam_error_set(err, IAM_EUNAUTH, "BXNIM0407E", invalid);
     }
@@ -296,7 +296,7 @@ enum iam_result iam_authn_principal(struct iam_service *service, struct iam_aren
     if (!account_id || !iam_id)
         return iam_error_set(err, IAM_EUNAUTH, "BXNIM0407E", gone);
     enum iam_result result = load_identity(service, arena, account_id, iam_id, who);
-    if (result == IAM_ESTORE)
+    if (iam_store_failed(result))
         return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
     if (result != IAM_OK)
         return iam_error_set(err, IAM_EUNAUTH, "BXNIM0407E", gone);
@@ -304,7 +304,7 @@ enum iam_result iam_authn_principal(struct iam_service *service, struct iam_aren
         return IAM_OK;
     struct iam_apikey_record key;
     result = iam_store_apikey_get(service->store, arena, account_id, apikey_id, &key);
-    if (result == IAM_ESTORE)
+    if (iam_store_failed(result))
         return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
     if (result != IAM_OK || !key.iam_id || strcmp(key.iam_id, iam_id) != 0 || key.disabled ||
         (key.expires_at && key.expires_at <= iam_now()))

@@ -2,6 +2,7 @@
 #include "iam/bootstrap.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "common/ids.h"
 #include "common/time.h"
@@ -9,8 +10,38 @@
 
 #define BOOTSTRAP_META_KEY "bootstrap_account"
 
+static enum iam_result bootstrap_locked(struct iam_service *service, struct iam_arena *arena, const char *admin_login,
+                                        struct iam_bootstrap_result *out, struct iam_error *err);
+
+/*
+ * Several nodes may start together on one empty PostgreSQL database: the one
+ * holding the store lock "iamd:bootstrap" bootstraps; the others wait for it
+ * and then find the instance bootstrapped (the checks run under the lock).
+ */
 enum iam_result iam_bootstrap(struct iam_service *service, struct iam_arena *arena, const char *admin_login,
                               struct iam_bootstrap_result *out, struct iam_error *err)
+{
+    memset(out, 0, sizeof *out);
+    bool acquired = false;
+    for (int attempt = 0; attempt < 300; attempt++) { /* up to 30 s */
+        enum iam_result result = iam_store_try_lock(service->store, "iamd:bootstrap", &acquired);
+        if (result != IAM_OK)
+            return iam_error_set(err, result, "", "Cannot take the bootstrap lock.");
+        if (acquired)
+            break;
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    if (!acquired)
+        return iam_error_set(err, IAM_EUNAVAILABLE, "", "Another node holds the bootstrap lock for too long.");
+    enum iam_result result = bootstrap_locked(service, arena, admin_login, out, err);
+    if (iam_store_unlock(service->store, "iamd:bootstrap") != IAM_OK && result == IAM_OK)
+        result = iam_error_set(err, IAM_ESTORE, "", "Cannot release the bootstrap lock.");
+    return result;
+}
+
+static enum iam_result bootstrap_locked(struct iam_service *service, struct iam_arena *arena, const char *admin_login,
+                                        struct iam_bootstrap_result *out, struct iam_error *err)
 {
     memset(out, 0, sizeof *out);
     const char *done = NULL;

@@ -50,6 +50,7 @@ static enum iam_result group_error(struct iam_error *err, enum iam_result result
     va_start(args, format);
     vsnprintf(err->message, sizeof err->message, format, args);
     va_end(args);
+    iam_error_sanitize(err);
     return result;
 }
 
@@ -84,7 +85,7 @@ static enum iam_result store_failure(enum iam_result result, struct iam_error *e
 {
     if (result == IAM_ENOMEM)
         return no_memory(err);
-    if (result == IAM_ESTORE)
+    if (iam_store_failed(result))
         return group_error(err, IAM_EUNAVAILABLE, NULL, "The service is temporarily unavailable.");
     return group_error(err, IAM_EINTERNAL, NULL, "Internal error (%s).", iam_strerror(result));
 }

@@ -1,6 +1,14 @@
 /*
  * keyring.c: signing keys in memory, their sealed copies in the store, and
  * the rotation schedule described in keyring.h.
+ *
+ * Several iamd nodes on one database share the keys: maintenance first reads
+ * the keys other nodes created (keyring_sync), and a node creates a key only
+ * while it holds the store's "iamd:keyring" lock (iam_store_try_lock, a
+ * PostgreSQL advisory lock; always granted on SQLite), after reading the
+ * keys once more under it. So one node at a time rotates, a successor is
+ * created once, and every node publishes it at its next maintenance, a whole
+ * rotation period before any node signs with it.
  */
 #include "iam/keyring.h"
 
@@ -16,6 +24,13 @@
 #include "crypto/random.h"
 
 #define KEYRING_MAX_KEYS 16
+
+/* The store lock held while a node creates keys. */
+#define KEYRING_LOCK "iamd:keyring"
+
+/* With no key that signs yet (a first start), how long to wait for the node that holds the lock. */
+#define KEYRING_WAIT_ATTEMPTS 100
+#define KEYRING_WAIT_STEP_NS 100000000L
 
 struct keyring_entry {
     struct iam_signing_key *key; /* owned */
@@ -168,6 +183,56 @@ static enum iam_result load_key(struct iam_keyring *keyring, const struct iam_si
     return IAM_OK;
 }
 
+/* Whether a key of this kid is loaded. Caller holds a lock. */
+static bool keyring_has(const struct iam_keyring *keyring, const char *kid)
+{
+    for (size_t i = 0; i < keyring->count; i++)
+        if (strcmp(iam_signing_key_kid(keyring->entries[i].key), kid) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Loads the keys in the store that are not in memory yet: those other nodes
+ * created since this one last looked. A key that cannot be unsealed (a node
+ * with another KEK) is logged and skipped, not fatal here.
+ */
+static enum iam_result keyring_sync(struct iam_keyring *keyring, int64_t now)
+{
+    struct iam_arena *arena = iam_arena_new();
+    if (!arena)
+        return IAM_ENOMEM;
+    struct iam_signing_key_record *records = NULL;
+    size_t count = 0;
+    enum iam_result result = iam_store_signing_key_list(keyring->store, arena, &records, &count);
+    for (size_t i = 0; result == IAM_OK && i < count; i++) {
+        if (records[i].expire_at <= now)
+            continue;
+        pthread_rwlock_rdlock(&keyring->lock);
+        bool known = keyring_has(keyring, records[i].kid);
+        pthread_rwlock_unlock(&keyring->lock);
+        if (known)
+            continue;
+        struct keyring_entry entry = {0};
+        enum iam_result loaded = load_key(keyring, &records[i], &entry); /* slow: unlocked */
+        if (loaded != IAM_OK) {
+            iam_log(IAM_LOG_ERROR, "signing_key_load_failed", "kid=%s: %s (is the KEK the same on every node?)",
+                    records[i].kid, iam_strerror(loaded));
+            continue;
+        }
+        pthread_rwlock_wrlock(&keyring->lock);
+        enum iam_result added = keyring_has(keyring, records[i].kid) ? IAM_ECONFLICT : keyring_add(keyring, entry);
+        pthread_rwlock_unlock(&keyring->lock);
+        if (added != IAM_OK)
+            iam_signing_key_free(entry.key);
+        else
+            iam_log(IAM_LOG_INFO, "signing_key_loaded", "kid=%s activate_at=%lld", records[i].kid,
+                    (long long)records[i].activate_at);
+    }
+    iam_arena_free(arena);
+    return result;
+}
+
 /* Index of the signing key at `now`: the newest already active; -1 if none. Caller holds a lock. */
 static int active_index(const struct iam_keyring *keyring, int64_t now)
 {
@@ -206,8 +271,43 @@ static void forget_expired(struct iam_keyring *keyring, int64_t now)
     keyring->count = kept;
 }
 
+static int due_now(struct iam_keyring *keyring, int64_t now, int64_t *activate_at)
+{
+    pthread_rwlock_rdlock(&keyring->lock);
+    int due = maintenance_due(keyring, now, activate_at);
+    pthread_rwlock_unlock(&keyring->lock);
+    return due;
+}
+
+/*
+ * Takes the store's keyring lock. `*locked` false with IAM_OK: another node
+ * holds it and will create the key; when no key signs here yet, waits for
+ * that key (up to KEYRING_WAIT_ATTEMPTS steps) instead of returning without one.
+ */
+static enum iam_result lock_keyring(struct iam_keyring *keyring, int64_t now, bool *locked)
+{
+    for (int attempt = 0;; attempt++) {
+        enum iam_result result = iam_store_try_lock(keyring->store, KEYRING_LOCK, locked);
+        if (result != IAM_OK || *locked)
+            return result;
+        result = keyring_sync(keyring, now);
+        if (result != IAM_OK)
+            return result;
+        int64_t ignored = 0;
+        if (due_now(keyring, now, &ignored) != 1)
+            return IAM_OK; /* a key signs: the other node's new key arrives with a later sync */
+        if (attempt >= KEYRING_WAIT_ATTEMPTS)
+            return IAM_EUNAVAILABLE;
+        struct timespec step = {.tv_sec = 0, .tv_nsec = KEYRING_WAIT_STEP_NS};
+        nanosleep(&step, NULL);
+    }
+}
+
 enum iam_result iam_keyring_maintain(struct iam_keyring *keyring, int64_t now)
 {
+    enum iam_result result = keyring_sync(keyring, now);
+    if (result != IAM_OK)
+        return result;
     int64_t activate_at = 0;
     pthread_rwlock_rdlock(&keyring->lock);
     int due = maintenance_due(keyring, now, &activate_at);
@@ -220,10 +320,22 @@ enum iam_result iam_keyring_maintain(struct iam_keyring *keyring, int64_t now)
         return IAM_OK;
 
     struct keyring_entry created = {0};
-    enum iam_result result = IAM_OK;
+    bool locked = false;
     if (due) {
-        /* Generation is slow (RSA): done without holding the lock. */
-        result = create_key(keyring, now, activate_at, &created);
+        result = lock_keyring(keyring, now, &locked);
+        if (result != IAM_OK) {
+            iam_log(IAM_LOG_ERROR, "signing_key_rotation_failed", "keyring lock: %s", iam_strerror(result));
+            return result;
+        }
+        /* Under the lock, what other nodes created before it is in the store: read it, decide again. */
+        if (locked)
+            result = keyring_sync(keyring, now);
+        due = locked && result == IAM_OK ? due_now(keyring, now, &activate_at) : 0;
+        /* Generation is slow (RSA): done without holding the keyring's own lock. */
+        if (due)
+            result = create_key(keyring, now, activate_at, &created);
+        if (locked && iam_store_unlock(keyring->store, KEYRING_LOCK) != IAM_OK)
+            iam_log(IAM_LOG_WARN, "signing_key_rotation", "the keyring lock was already released");
         if (result != IAM_OK) {
             iam_log(IAM_LOG_ERROR, "signing_key_rotation_failed", "%s", iam_strerror(result));
             return result;

@@ -59,6 +59,7 @@ enum iam_result iam_access_error(struct iam_error *err, enum iam_result result, 
     va_start(args, format);
     vsnprintf(err->message, sizeof err->message, format, args);
     va_end(args);
+    iam_error_sanitize(err);
     snprintf(err->code, sizeof err->code, "%s", code);
     return result;
 }
@@ -72,7 +73,7 @@ enum iam_result iam_access_store_failure(enum iam_result result, struct iam_erro
 {
     if (result == IAM_ENOMEM)
         return no_memory(err);
-    if (result == IAM_ESTORE)
+    if (iam_store_failed(result))
         return iam_access_error(err, IAM_EUNAVAILABLE, "unable_to_process",
                                 "The service is temporarily unavailable.");
     return iam_access_error(err, IAM_EINTERNAL, "unable_to_process", "Internal error (%s).", iam_strerror(result));
@@ -89,6 +90,7 @@ static enum iam_result invalid(struct iam_error *err, const char *format, ...)
     va_start(args, format);
     vsnprintf(err->message, sizeof err->message, format, args);
     va_end(args);
+    iam_error_sanitize(err);
     snprintf(err->code, sizeof err->code, "%s", "invalid_body");
     return IAM_EINVAL;
 }

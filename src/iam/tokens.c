@@ -210,7 +210,7 @@ enum iam_result iam_tokens_refresh(struct iam_service *service, struct iam_arena
     const char *iam_id, *account, *key_id, *jti;
     int64_t exp = 0;
     result = check_refresh_document(service, document, &iam_id, &account, &key_id, &jti, &exp);
-    if (result == IAM_ESTORE) {
+    if (iam_store_failed(result)) {
         json_decref(document);
         return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
     }

@@ -142,6 +142,10 @@ struct iam_store_backend {
     enum iam_result (*revocation_exists)(struct iam_store *store, const char *jti, bool *revoked);
     enum iam_result (*revocation_purge)(struct iam_store *store, int64_t now);
 
+    /* Named instance-wide locks (iam_store_try_lock); NULL: the backend has one process, always granted. */
+    enum iam_result (*try_lock)(struct iam_store *store, const char *name, bool *acquired);
+    enum iam_result (*unlock)(struct iam_store *store, const char *name);
+
     /* The access-side operations (store_access.h); NULL until the backend names its table. */
     const struct iam_store_access_backend *access;
 };
@@ -239,5 +243,14 @@ enum iam_result iam_store_sqlite_open(const char *path, struct iam_store **out, 
 
 /* The SQLite backend's access-side table (sqlite_access_backend.c). */
 extern const struct iam_store_access_backend iam_store_sqlite_access_backend;
+
+/*
+ * Opens the PostgreSQL database named by `location`, a libpq URL
+ * (postgres://... or postgresql://...) that may also carry pool_size=N, and
+ * applies pending migrations under an advisory lock. IAM_EINVAL for a bad URL,
+ * IAM_EUNAVAILABLE when the server cannot be reached.
+ */
+enum iam_result iam_store_postgres_open(const char *location, struct iam_store **out,
+                                        struct iam_error *err) IAM_MUST_CHECK;
 
 #endif

@@ -23,7 +23,7 @@ enum iam_result iam_store_open(const char *location, struct iam_store **out, str
     if (!location || location[0] == '\0')
         return iam_error_set(err, IAM_EINVAL, NULL, "the store location is empty");
     if (strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0)
-        return iam_error_set(err, IAM_EINVAL, NULL, "the PostgreSQL store is not built into this iamd");
+        return iam_store_postgres_open(location, out, err);
     const char *path = location;
     if (strncmp(location, SQLITE_SCHEME, strlen(SQLITE_SCHEME)) == 0)
         path = location + strlen(SQLITE_SCHEME);
@@ -48,6 +48,29 @@ enum iam_result iam_store_revision(struct iam_store *store, int64_t *revision)
     if (!store || !revision)
         return IAM_EINVAL;
     return store->backend->revision(store, revision);
+}
+
+/* --- instance-wide named locks --- */
+
+enum iam_result iam_store_try_lock(struct iam_store *store, const char *name, bool *acquired)
+{
+    if (!store || !name || !acquired)
+        return IAM_EINVAL;
+    *acquired = false;
+    if (!store->backend->try_lock) {
+        *acquired = true; /* one process owns the database */
+        return IAM_OK;
+    }
+    return store->backend->try_lock(store, name, acquired);
+}
+
+enum iam_result iam_store_unlock(struct iam_store *store, const char *name)
+{
+    if (!store || !name)
+        return IAM_EINVAL;
+    if (!store->backend->unlock)
+        return IAM_OK;
+    return store->backend->unlock(store, name);
 }
 
 /* --- instance metadata --- */

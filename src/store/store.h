@@ -12,7 +12,9 @@
  * IAM_ECONFLICT on a stale expected entity tag or a unique violation;
  * IAM_EINVAL for a NULL required argument or field, a page out of range, an
  * unknown sort or type; IAM_ESTORE when the database fails (detail logged,
- * not returned).
+ * not returned); IAM_EUNAVAILABLE when it cannot be reached (PostgreSQL: the
+ * server is down, restarting, failing over, or every pooled connection stayed
+ * busy): callers answer 503 for both (iam_store_failed).
  *
  * Records read are allocated in the caller's arena. All functions are safe to
  * call from many threads at once (SQLite: one connection per thread).
@@ -32,12 +34,23 @@
 
 struct iam_store;
 
+/*
+ * Whether a store result means the database failed or could not be reached
+ * (a 503 for the client, retry later), rather than an answer about the data.
+ * PostgreSQL returns IAM_EUNAVAILABLE while the server cannot be reached.
+ */
+static inline bool iam_store_failed(enum iam_result result)
+{
+    return result == IAM_ESTORE || result == IAM_EUNAVAILABLE;
+}
+
 /* The largest `limit` of a list query (IBM's page size cap). */
 #define IAM_STORE_LIST_LIMIT_MAX 100
 
 /*
  * Opens the store named by `location`: "sqlite:PATH" or a plain path for SQLite
- * (created if missing, WAL mode). Applies pending migrations.
+ * (created if missing, WAL mode), or a "postgres://" / "postgresql://" URL
+ * (see iam_store_postgres_open in backend.h). Applies pending migrations.
  * `*out` is freed with iam_store_close.
  */
 enum iam_result iam_store_open(const char *location, struct iam_store **out, struct iam_error *err) IAM_MUST_CHECK;
@@ -179,5 +192,18 @@ enum iam_result iam_store_settings_put(struct iam_store *store, const struct iam
 enum iam_result iam_store_revocation_insert(struct iam_store *store, const char *jti, int64_t expires_at) IAM_MUST_CHECK;
 enum iam_result iam_store_revocation_exists(struct iam_store *store, const char *jti, bool *revoked) IAM_MUST_CHECK;
 enum iam_result iam_store_revocation_purge(struct iam_store *store, int64_t now) IAM_MUST_CHECK;
+
+/* --- instance-wide named locks (one node at a time does a job) --- */
+
+/*
+ * Tries to take the lock `name` without waiting. `*acquired` tells whether it
+ * was taken; a name this store holds already is not taken again. Locks are
+ * released by iam_store_unlock, by iam_store_close, and when the database
+ * loses the holder (PostgreSQL: its session ends). SQLite (one process):
+ * always acquired. IAM_EUNAVAILABLE when the database cannot be reached.
+ */
+enum iam_result iam_store_try_lock(struct iam_store *store, const char *name, bool *acquired) IAM_MUST_CHECK;
+/* Releases a lock taken by iam_store_try_lock; IAM_ENOTFOUND when this store does not hold it. */
+enum iam_result iam_store_unlock(struct iam_store *store, const char *name) IAM_MUST_CHECK;
 
 #endif

@@ -76,6 +76,11 @@ static void time_parses_ibm_and_rfc3339(void **state)
     assert_int_equal(when, 2493225000);
     assert_int_equal(iam_time_parse("2049-01-02T18:30:00.123Z", &when), IAM_OK);
     assert_int_equal(when, 2493225000);
+    /* the ends of the range */
+    assert_int_equal(iam_time_parse("1970-01-01T00:00-0100", &when), IAM_OK);
+    assert_int_equal(when, 3600);
+    assert_int_equal(iam_time_parse("9999-12-31T23:59:59Z", &when), IAM_OK);
+    assert_int_equal(when, 253402300799);
 }
 
 static void time_rejects_malformed(void **state)
@@ -92,7 +97,10 @@ static void time_rejects_malformed(void **state)
                          "49-01-02T18:30Z",
                          "2049-01-02 18:30Z",
                          "1969-12-31T23:59Z",
-                         "2049-01-02T18:30:00.Z"};
+                         "2049-01-02T18:30:00.Z",
+                         /* an offset moving the instant before the epoch or past year 9999 (fuzz_time) */
+                         "1970-01-01T00:00+0100",
+                         "9999-12-31T23:59:59-0001"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(iam_time_parse(bad[i], &when), IAM_EINVAL);
 }
@@ -222,6 +230,40 @@ static void errors_carry_ibm_detail(void **state)
         assert_non_null(iam_strerror((enum iam_result)r));
 }
 
+/*
+ * Messages quote client input and are cut at a precision or at the buffer's
+ * end; either can leave bytes that are not UTF-8, and then the JSON error
+ * body could not be built (a 500 instead of a 400; found by fuzz/fuzz_api.c
+ * with a policy list sort=%EF...).
+ */
+static void error_messages_are_valid_utf8(void **state)
+{
+    (void)state;
+    struct iam_error err;
+    iam_error_set(&err, IAM_EINVAL, "BXNIM0109E", "The sort field %.64s is not supported.", "-l\xefoW");
+    assert_string_equal(err.message, "The sort field -l?oW is not supported.");
+    /* a precision that cuts "é" (C3 A9) in the middle */
+    iam_error_set(&err, IAM_EINVAL, "BXNIM0109E", "[%.3s]", "ab\xc3\xa9");
+    assert_string_equal(err.message, "[ab?]");
+    /* overlong, surrogate, out-of-range and stray continuation bytes; valid characters stay */
+    iam_error_set(&err, IAM_EINVAL, "BXNIM0109E", "%s", "\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\x80|\xe2\x82\xac|\xf0\x9f\x98\x80");
+    assert_string_equal(err.message, "??|???|????|?|\xe2\x82\xac|\xf0\x9f\x98\x80");
+    /* cut by the buffer's end inside a character */
+    char long_text[sizeof err.message + 8];
+    memset(long_text, 'a', sizeof long_text);
+    memcpy(long_text + sizeof err.message - 3, "\xe2\x82\xac", 3);
+    long_text[sizeof long_text - 1] = '\0';
+    iam_error_set(&err, IAM_EINVAL, "BXNIM0109E", "%s", long_text);
+    assert_int_equal(strlen(err.message), sizeof err.message - 1);
+    assert_int_equal(err.message[sizeof err.message - 3], '?');
+    assert_int_equal(err.message[sizeof err.message - 2], '?');
+    /* a message written by hand */
+    snprintf(err.message, sizeof err.message, "%s", "x\xff");
+    iam_error_sanitize(&err);
+    assert_string_equal(err.message, "x?");
+    iam_error_sanitize(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +276,7 @@ int main(void)
         cmocka_unit_test(config_precedence_is_flag_env_default),
         cmocka_unit_test(config_rejects_bad_input),
         cmocka_unit_test(errors_carry_ibm_detail),
+        cmocka_unit_test(error_messages_are_valid_utf8),
         cmocka_unit_test(log_escape_makes_valid_json_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -898,6 +898,23 @@ static void test_access_group_and_public_subjects(void **state)
     assert_string_equal(authorization.type, "authorization");
 }
 
+/* A refused query value that is not UTF-8 still gives an error message a JSON body can carry (fuzz_api). */
+static void test_list_error_message_is_utf8(void **state)
+{
+    struct fixture *f = *state;
+    struct iam_policy_list_request list = {.api = IAM_POLICY_API_V1, .account_id = ACCOUNT_A,
+                                           .sort = "-lTTTT t\xefoWeTTTTast_modified_at"};
+    struct iam_policy_page page;
+    struct iam_error err;
+    iam_error_clear(&err);
+    assert_int_equal(iam_policy_list(&f->service, f->arena, &f->owner_a, &list, &page, &err), IAM_EINVAL);
+    assert_string_equal(err.code, "invalid_body");
+    json_t *message = json_string(err.message);
+    assert_non_null(message);
+    assert_non_null(strstr(err.message, "t?oWe"));
+    json_decref(message);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -918,6 +935,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rendering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_group_and_public_subjects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_error_message_is_utf8, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@
  * Each test opens a fresh database in its own mkdtemp directory under /tmp
  * and removes it afterwards. Some checks read the file with sqlite3 directly
  * to see what the interface hides (tables, rows left behind by cascades).
+ * With IAMD_TEST_STORE set to a PostgreSQL URL the same tests run against
+ * the PostgreSQL backend, one fresh database per test (see is_postgres).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -41,17 +44,88 @@
 
 struct fixture {
     char dir[64];
-    char path[128];
+    char path[512];    /* the SQLite file, or the PostgreSQL database's URL */
+    char base[512];    /* PostgreSQL: the maintenance URL the database was created through */
+    char database[64]; /* PostgreSQL: the database's name */
     struct iam_store *store;
     struct iam_arena *arena;
 };
 
 /* --- helpers --- */
 
+/*
+ * The location switch: with IAMD_TEST_STORE set to a PostgreSQL URL (a
+ * maintenance database, e.g. scripts/pg-test-cluster.sh's), each test runs
+ * on a database of its own, created here and dropped afterwards, instead of
+ * a temporary SQLite file. `path` then holds the new database's URL.
+ */
+static bool is_postgres(const char *location)
+{
+    return strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0;
+}
+
+static void quiet(void *argument, const char *message)
+{
+    (void)argument;
+    (void)message;
+}
+
+static PGconn *raw_connect(const char *url)
+{
+    PGconn *pg = PQconnectdb(url);
+    if (!pg || PQstatus(pg) != CONNECTION_OK)
+        fail_msg("cannot connect to %s: %s", url, pg ? PQerrorMessage(pg) : "out of memory");
+    PQsetNoticeProcessor(pg, quiet, NULL); /* "database ... does not exist, skipping" */
+    return pg;
+}
+
+/* Runs constant SQL on `url` (database names are letters, digits and '_'); fails the test on error. */
+static void raw_postgres_exec(const char *url, const char *sql)
+{
+    PGconn *pg = raw_connect(url);
+    PGresult *result = PQexec(pg, sql);
+    ExecStatusType status = PQresultStatus(result);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(pg));
+    PQclear(result);
+    PQfinish(pg);
+}
+
+/* `base` with its database name replaced by `database` (no user input: both come from the test). */
+static void url_with_database(const char *base, const char *database, char *out, size_t size)
+{
+    const char *authority = strstr(base, "://") + 3;
+    size_t end = strcspn(authority, "/?");
+    const char *query = strchr(authority + end, '?');
+    int written = snprintf(out, size, "%.*s/%s%s", (int)(authority + end - base), base, database, query ? query : "");
+    assert_true(written > 0 && (size_t)written < size);
+}
+
+/* Creates a fresh database through the maintenance URL `base`; `f->path` becomes its URL. */
+static void postgres_create(struct fixture *f, const char *base)
+{
+    static int counter;
+    char sql[200];
+    snprintf(f->database, sizeof f->database, "iamd_test_%ld_%d", (long)getpid(), ++counter);
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", f->database);
+    raw_postgres_exec(base, sql);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->database);
+    raw_postgres_exec(base, sql);
+    snprintf(f->base, sizeof f->base, "%s", base);
+    url_with_database(base, f->database, f->path, sizeof f->path);
+}
+
+static void postgres_drop(struct fixture *f)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->database);
+    raw_postgres_exec(f->base, sql);
+}
+
 static void remove_database(const char *dir, const char *path)
 {
     static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char name[160];
+    char name[600];
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
         unlink(name);
@@ -79,9 +153,14 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/iamd-access-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/iamd.db", f->dir);
+    const char *location = getenv("IAMD_TEST_STORE");
+    if (location && is_postgres(location)) {
+        postgres_create(f, location);
+    } else {
+        snprintf(f->dir, sizeof f->dir, "/tmp/iamd-access-XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        snprintf(f->path, sizeof f->path, "%s/iamd.db", f->dir);
+    }
     open_store(f);
     f->arena = iam_arena_new();
     assert_non_null(f->arena);
@@ -94,7 +173,10 @@ static int teardown(void **state)
     struct fixture *f = *state;
     iam_store_close(f->store);
     iam_arena_free(f->arena);
-    remove_database(f->dir, f->path);
+    if (f->database[0])
+        postgres_drop(f);
+    else
+        remove_database(f->dir, f->path);
     free(f);
     return 0;
 }
@@ -239,9 +321,19 @@ static sqlite3 *raw_open(const char *path)
     return db;
 }
 
-/* Runs one integer query against the database file, behind the store's back. */
+/* Runs one integer query against the database, behind the store's back. */
 static int64_t raw_integer(const char *path, const char *sql)
 {
+    if (is_postgres(path)) {
+        PGconn *pg = raw_connect(path);
+        PGresult *result = PQexec(pg, sql);
+        if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) < 1)
+            fail_msg("%s: %s", sql, PQerrorMessage(pg));
+        int64_t value = strtoll(PQgetvalue(result, 0, 0), NULL, 10);
+        PQclear(result);
+        PQfinish(pg);
+        return value;
+    }
     sqlite3 *db = raw_open(path);
     sqlite3_stmt *statement = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &statement, NULL), SQLITE_OK);
@@ -254,6 +346,10 @@ static int64_t raw_integer(const char *path, const char *sql)
 
 static void raw_exec(const char *path, const char *sql)
 {
+    if (is_postgres(path)) {
+        raw_postgres_exec(path, sql);
+        return;
+    }
     sqlite3 *db = raw_open(path);
     char *message = NULL;
     int code = sqlite3_exec(db, sql, NULL, NULL, &message);
@@ -268,9 +364,12 @@ static const char *const access_tables[] = {"policies",      "custom_roles", "ac
 
 static void assert_access_tables(const char *path, int64_t expected)
 {
-    char sql[160];
+    char sql[200];
     for (size_t i = 0; i < sizeof access_tables / sizeof access_tables[0]; i++) {
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '%s'",
+        snprintf(sql, sizeof sql,
+                 is_postgres(path) ? "SELECT count(*) FROM information_schema.tables WHERE table_name = '%s' "
+                                     "AND table_schema = current_schema()"
+                                   : "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '%s'",
                  access_tables[i]);
         assert_int_equal(raw_integer(path, sql), expected);
     }
@@ -285,15 +384,20 @@ static void test_migration_fresh(void **state)
     assert_int_equal(iam_store_schema_version(f->store, &version), IAM_OK);
     assert_int_equal(version, 2);
     assert_access_tables(f->path, 1);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
-                                          "('policies_account_subject', 'policies_account_state_created', "
-                                          "'access_groups_account_name', 'group_members_account_iam_id')"),
+    assert_int_equal(raw_integer(f->path, is_postgres(f->path)
+                                              ? "SELECT count(*) FROM pg_indexes WHERE indexname IN "
+                                                "('policies_account_subject', 'policies_account_state_created', "
+                                                "'access_groups_account_name', 'group_members_account_iam_id')"
+                                              : "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
+                                                "('policies_account_subject', 'policies_account_state_created', "
+                                                "'access_groups_account_name', 'group_members_account_iam_id')"),
                      4);
-    /* Every new table is STRICT. */
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM pragma_table_list WHERE strict = 1 AND name IN "
-                                          "('policies', 'custom_roles', 'access_groups', 'group_members', "
-                                          "'service_defs', 'access_settings')"),
-                     6);
+    /* Every new table is STRICT (SQLite; PostgreSQL columns are always typed). */
+    if (!is_postgres(f->path))
+        assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM pragma_table_list WHERE strict = 1 AND name IN "
+                                              "('policies', 'custom_roles', 'access_groups', 'group_members', "
+                                              "'service_defs', 'access_settings')"),
+                         6);
     /* Reopening applies nothing twice. */
     reopen_store(f);
     assert_int_equal(iam_store_schema_version(f->store, &version), IAM_OK);

@@ -62,7 +62,7 @@ static size_t settings_table(struct iamd_settings *settings, struct iam_setting 
         STRING("data-dir", "IAMD_DATA_DIR", "./var",
                "Directory for the SQLite database, the secrets and bootstrap-apikey.json.", data_dir),
         STRING("database", "IAMD_DATABASE_URL", "",
-               "Database location: sqlite:PATH (default <data-dir>/iamd.db).", database),
+               "Database: sqlite:PATH or postgres://user:password@host:port/db?pool_size=N (default sqlite:<data-dir>/iamd.db).", database),
         STRING("public-url", "IAMD_PUBLIC_URL", "",
                "Base URL clients use to reach iamd; tokens' issuer is <public-url>/identity (default http://<listen>).",
                public_url),
@@ -235,7 +235,9 @@ int main(int argc, char **argv)
     if (!arena)
         goto out;
     if (iam_store_open(database, &store, &err) != IAM_OK) {
-        fprintf(stderr, "iamd: cannot open the database %s: %s\n", database, err.message);
+        /* Never the location itself: a PostgreSQL URL may carry a password. */
+        fprintf(stderr, "iamd: cannot open the database (%s): %s\n",
+                strncmp(database, "sqlite:", 7) == 0 ? database : "--database", err.message);
         goto out;
     }
     if (iam_service_new(store, pepper, sizeof pepper, kek, &options, &service, &err) != IAM_OK) {

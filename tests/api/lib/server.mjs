@@ -4,14 +4,22 @@
 // `$IAMD_BIN --listen 127.0.0.1:PORT --data-dir DIR`, waits for GET /healthz
 // to answer 200 and reads DIR/bootstrap-apikey.json. Each test file starts
 // its own server in before() and stops it in after().
+//
+// With IAMD_TEST_DATABASE_URL_BASE set (a PostgreSQL maintenance URL, as
+// scripts/pg-test-cluster.sh run sets it), each server gets a database of its
+// own on that cluster, named after its data dir (a restart with the same data
+// dir finds the same database), passed with --database (or IAMD_DATABASE_URL
+// when options.useEnv); it is dropped when the server's own data dir is
+// removed. createdb and dropdb come from $IAMD_PG_BIN when set, else PATH.
 
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const HEALTH_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 5_000;
@@ -43,6 +51,37 @@ export function freePort() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const execFileAsync = promisify(execFile);
+
+/** The PostgreSQL maintenance URL the API tests run against, or undefined for SQLite. */
+export const databaseUrlBase = process.env.IAMD_TEST_DATABASE_URL_BASE || undefined;
+
+function pgProgram(name) {
+  return process.env.IAMD_PG_BIN ? path.join(process.env.IAMD_PG_BIN, name) : name;
+}
+
+/** The database of a data dir: its name, and its URL on the cluster of databaseUrlBase. */
+function databaseFor(dataDir) {
+  const name = `iamd_${path.basename(dataDir).replace(/[^A-Za-z0-9]/g, '_')}`;
+  const url = new URL(databaseUrlBase);
+  url.pathname = `/${name}`;
+  return { name, url: url.toString() };
+}
+
+/** Creates the database unless it exists (a restart with the same data dir). */
+async function ensureDatabase(name) {
+  try {
+    await execFileAsync(pgProgram('createdb'), [`--maintenance-db=${databaseUrlBase}`, name], { timeout: 30_000 });
+  } catch (err) {
+    if (!/already exists/.test(`${err.stderr ?? ''}`)) throw new Error(`createdb ${name} failed: ${err.stderr ?? err.message}`);
+  }
+}
+
+async function dropDatabase(name) {
+  await execFileAsync(pgProgram('dropdb'), [`--maintenance-db=${databaseUrlBase}`, '--force', '--if-exists', name],
+    { timeout: 30_000 });
+}
 
 /** Lines the sanitizers print when they find a bug in the server. */
 export const SANITIZER_PATTERN = /ERROR: (AddressSanitizer|LeakSanitizer|ThreadSanitizer)|runtime error:|WARNING: ThreadSanitizer/;
@@ -81,12 +120,18 @@ async function startOnce(bin, options) {
   const log = fs.createWriteStream(logPath, { flags: 'a' });
 
   const args = options.useEnv ? [] : ['--listen', listen, '--data-dir', dataDir];
-  if (options.args) args.push(...options.args);
   const env = { ...process.env, ...(options.env ?? {}) };
   if (options.useEnv) {
     env.IAMD_LISTEN = listen;
     env.IAMD_DATA_DIR = dataDir;
   }
+  const database = databaseUrlBase ? databaseFor(dataDir) : null;
+  if (database) {
+    await ensureDatabase(database.name);
+    if (options.useEnv) env.IAMD_DATABASE_URL = database.url;
+    else args.push('--database', database.url);
+  }
+  if (options.args) args.push(...options.args);
 
   const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -117,6 +162,7 @@ async function startOnce(bin, options) {
     if (!exited) { child.kill('SIGKILL'); await exitPromise; }
     log.end();
     if (ownDir) await fsp.rm(dataDir, { recursive: true, force: true });
+    if (ownDir && database) await dropDatabase(database.name).catch(() => {});
     const err = new Error(
       `iamd did not become healthy on ${url} within ${HEALTH_TIMEOUT_MS} ms ` +
       `(exit ${JSON.stringify(exited)}; log ${logPath})\n--- stderr ---\n${stderr.slice(-4000)}`);
@@ -152,6 +198,7 @@ async function startOnce(bin, options) {
     if (ownDir && !keepDir && !dirRemoved) {
       dirRemoved = true;
       await fsp.rm(dataDir, { recursive: true, force: true });
+      if (database) await dropDatabase(database.name);
     }
     return result;
   }
@@ -160,6 +207,7 @@ async function startOnce(bin, options) {
     url,
     port,
     dataDir,
+    databaseUrl: database?.url,
     logPath,
     bootstrap,
     apikey: bootstrap?.apikey,

@@ -1,0 +1,37 @@
+# postgres_tests.cmake: the store unit tests and the API suite run a second
+# time against PostgreSQL. Included by CMakeLists.txt inside if(IAMD_TESTS),
+# after the unit tests are defined (it refers to their targets).
+#
+# Each test starts its own throwaway cluster (scripts/pg-test-cluster.sh run:
+# initdb in a temporary directory, a free loopback port) and stops and removes
+# it when done, so they run in parallel with everything else. The unit tests
+# read IAMD_TEST_STORE (the cluster's maintenance URL) and create one database
+# per test case; the API suite reads IAMD_TEST_DATABASE_URL_BASE and creates
+# one database per iamd it starts.
+#
+# Skipped (not failed) at configure time when no PostgreSQL server binaries are
+# installed: scripts/install-deps.sh installs Debian's postgresql.
+
+# Debian keeps the server programs out of PATH, in /usr/lib/postgresql/<version>/bin.
+file(GLOB IAMD_PG_INITDB_DEBIAN /usr/lib/postgresql/*/bin/initdb)
+find_program(IAMD_PG_INITDB_ON_PATH initdb)
+set(IAMD_PG_CLUSTER ${CMAKE_SOURCE_DIR}/scripts/pg-test-cluster.sh)
+
+if(IAMD_PG_INITDB_DEBIAN OR IAMD_PG_INITDB_ON_PATH)
+  foreach(pg_test test_store_sqlite test_store_access test_store_postgres)
+    if(TARGET ${pg_test})
+      add_test(NAME unit/${pg_test}-postgres COMMAND ${IAMD_PG_CLUSTER} run $<TARGET_FILE:${pg_test}>)
+      set_tests_properties(unit/${pg_test}-postgres PROPERTIES TIMEOUT 300)
+    endif()
+  endforeach()
+
+  find_program(NODE node)
+  if(NODE AND EXISTS ${CMAKE_SOURCE_DIR}/tests/api/run-postgres.sh)
+    add_test(NAME api/node-postgres
+             COMMAND ${CMAKE_SOURCE_DIR}/tests/api/run-postgres.sh $<TARGET_FILE:iamd>
+             WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+    set_tests_properties(api/node-postgres PROPERTIES TIMEOUT 1200)
+  endif()
+else()
+  message(STATUS "PostgreSQL server not found: the PostgreSQL runs of the tests are not registered")
+endif()

@@ -1,0 +1,53 @@
+/*
+ * fuzz_common.h: what the libFuzzer targets in fuzz/ share: the entry point
+ * declarations, a check that aborts (a finding) even in release builds, and
+ * copies of the input as the C strings the parsers take.
+ *
+ * Every target frees everything it allocates per input: libFuzzer runs with
+ * leak detection, so a leak is a finding like a crash.
+ */
+#ifndef IAM_FUZZ_FUZZ_COMMON_H
+#define IAM_FUZZ_FUZZ_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* An invariant of the code under test broke: report it as a crash with the line. */
+#define FUZZ_CHECK(condition)                                                                                  \
+    do {                                                                                                       \
+        if (!(condition)) {                                                                                    \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #condition);                   \
+            abort();                                                                                           \
+        }                                                                                                      \
+    } while (0)
+
+/* A malloc'd NUL-terminated copy of the input (an embedded NUL ends the string early, as in C callers). */
+static inline char *fuzz_string(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    if (!text)
+        abort();
+    if (size)
+        memcpy(text, data, size);
+    text[size] = '\0';
+    return text;
+}
+
+/* A malloc'd copy of exactly `size` bytes, no terminator, so reading past the length is an ASan error. */
+static inline char *fuzz_bytes(const uint8_t *data, size_t size)
+{
+    char *bytes = malloc(size ? size : 1);
+    if (!bytes)
+        abort();
+    if (size)
+        memcpy(bytes, data, size);
+    return bytes;
+}
+
+#endif
