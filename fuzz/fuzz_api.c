@@ -233,7 +233,10 @@ static void connect_to_server(void)
     setsockopt(connection, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port)};
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(connection, (struct sockaddr *)&address, sizeof address) != 0)
+    int connected;
+    while ((connected = connect(connection, (struct sockaddr *)&address, sizeof address)) != 0 && errno == EINTR)
+        ;
+    if (connected != 0)
         fail("connect", strerror(errno));
 }
 
@@ -241,6 +244,8 @@ static bool send_all(const char *data, size_t length)
 {
     while (length) {
         ssize_t sent = send(connection, data, length, MSG_NOSIGNAL);
+        if (sent < 0 && errno == EINTR)
+            continue; /* libFuzzer's SIGALRM (the -timeout check) interrupts blocking calls */
         if (sent <= 0)
             return false;
         data += sent;
@@ -260,6 +265,8 @@ static bool receive(struct response *out, bool head)
         if (used == RESPONSE_MAX)
             fail("response headers too large", NULL);
         ssize_t got = recv(connection, buffer + used, RESPONSE_MAX - used, 0);
+        if (got < 0 && errno == EINTR)
+            continue;
         if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             fail("the server did not answer within 20 s", NULL);
         if (got <= 0)
@@ -291,6 +298,8 @@ static bool receive(struct response *out, bool head)
         fail("response too large", NULL);
     while (used < header_length + content_length) {
         ssize_t got = recv(connection, buffer + used, header_length + content_length - used, 0);
+        if (got < 0 && errno == EINTR)
+            continue;
         if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             fail("the server did not finish its answer within 20 s", NULL);
         if (got <= 0)

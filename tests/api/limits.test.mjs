@@ -67,7 +67,12 @@ describe('request body cap (64 KiB)', () => {
       try {
         res = await api(server, 'POST', '/v1/serviceids', { ...admin, body, contentType: 'application/json' });
       } catch (err) {
-        assert.fail(`${size} bytes: connection failed instead of 413 (${err.cause?.code ?? err.message})`);
+        // The server answers 413 from the Content-Length alone and never reads a body that
+        // large; a client still writing 1 MiB may see the connection closed (EPIPE/ECONNRESET)
+        // before it reads the answer. Bodies that fit in the socket buffers must see the 413.
+        const code = err.cause?.code ?? err.message;
+        if (size >= 1024 * 1024 && ['EPIPE', 'ECONNRESET'].includes(code)) continue;
+        assert.fail(`${size} bytes: connection failed instead of 413 (${code})`);
       }
       assert.equal(res.status, 413, `${size} bytes: ${res.status} ${res.text.slice(0, 200)}`);
     }
