@@ -7,7 +7,7 @@ DATA_DIR   ?= ./var
 
 PREFIX     ?= /usr/local
 
-.PHONY: all deps build asan run test unit install clean
+.PHONY: all deps build asan run test test-deps unit install clean
 
 all: build
 
@@ -29,8 +29,18 @@ asan: deps $(ASAN_BUILD)/CMakeCache.txt
 run: build
 	./$(BUILD)/iamd --listen $(LISTEN) --data-dir $(DATA_DIR)
 
+# Node dependencies of the test suites, installed once before ctest runs the suites in
+# parallel (two suites share tests/api/node_modules).
+test-deps:
+	@for dir in tests/api tests/e2e; do \
+	  stamp=$$dir/node_modules/.package-lock.json; \
+	  if [ ! -f $$stamp ] || [ $$dir/package-lock.json -nt $$stamp ]; then \
+	    (cd $$dir && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
+	  fi; \
+	done
+
 # Every test runs against the sanitizer build.
-test: asan
+test: asan test-deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j 2
