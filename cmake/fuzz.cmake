@@ -12,6 +12,20 @@ if(IAMD_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "IAMD_FUZZ=ON needs clang (configure with CC=clang); the compiler is ${CMAKE_C_COMPILER_ID}")
   endif()
+  # libFuzzer and the sanitizer runtimes are a separate Debian package (libclang-rt-14-dev), only recommended by clang.
+  include(CheckCSourceCompiles)
+  set(CMAKE_REQUIRED_FLAGS -fsanitize=fuzzer,address,undefined)
+  set(CMAKE_REQUIRED_LINK_OPTIONS -fsanitize=fuzzer,address,undefined)
+  check_c_source_compiles("
+    #include <stddef.h>
+    #include <stdint.h>
+    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) { return data && size ? 0 : 0; }"
+    IAMD_HAVE_LIBFUZZER)
+  unset(CMAKE_REQUIRED_FLAGS)
+  unset(CMAKE_REQUIRED_LINK_OPTIONS)
+  if(NOT IAMD_HAVE_LIBFUZZER)
+    message(FATAL_ERROR "clang cannot link libFuzzer with ASan/UBSan: install libclang-rt-14-dev")
+  endif()
   set(IAMD_FUZZ_SANITIZERS -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g)
 
   # Coverage instrumentation without libFuzzer's main, so the library can also be linked into iamd.

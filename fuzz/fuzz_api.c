@@ -32,6 +32,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -56,18 +57,19 @@
 #define RESPONSE_MAX (1024 * 1024)
 #define REQUEST_MAX (BODY_MAX * 2 + 4096)
 
-#define IDENTITY_DEFAULTS                                                                                          \
-    "{\"restrict_create_service_id\":\"NOT_SET\",\"restrict_create_platform_apikey\":\"NOT_SET\","                  \
-    "\"allowed_ip_addresses\":\"\",\"mfa\":\"NONE\",\"user_mfa\":[],\"session_expiration_in_seconds\":\"86400\","       \
-    "\"session_invalidation_in_seconds\":\"7200\",\"max_sessions_per_identity\":\"NOT_SET\","                          \
-    "\"system_access_token_expiration_in_seconds\":\"3600\","                                                      \
-    "\"system_refresh_token_expiration_in_seconds\":\"259200\",\"restrict_user_list_visibility\":\"NOT_RESTRICTED\","   \
-    "\"restrict_user_domains\":[]}"
-#define ACCESS_DEFAULTS                                                                                            \
-    "{\"external_account_identity_interaction\":{\"identity_types\":{"                                              \
-    "\"user\":{\"state\":\"enabled\",\"external_allowed_accounts\":[]},"                                             \
-    "\"service_id\":{\"state\":\"enabled\",\"external_allowed_accounts\":[]},"                                       \
-    "\"service\":{\"state\":\"enabled\",\"external_allowed_accounts\":[]}}}}"
+/* The settings a request may change, put back after every request to their routes. */
+static const char identity_defaults[] =
+    "{\"restrict_create_service_id\":\"NOT_SET\",\"restrict_create_platform_apikey\":\"NOT_SET\","
+    "\"allowed_ip_addresses\":\"\",\"mfa\":\"NONE\",\"user_mfa\":[],"
+    "\"session_expiration_in_seconds\":\"86400\",\"session_invalidation_in_seconds\":\"7200\","
+    "\"max_sessions_per_identity\":\"NOT_SET\",\"system_access_token_expiration_in_seconds\":\"3600\","
+    "\"system_refresh_token_expiration_in_seconds\":\"259200\","
+    "\"restrict_user_list_visibility\":\"NOT_RESTRICTED\",\"restrict_user_domains\":[]}";
+static const char access_defaults[] =
+    "{\"external_account_identity_interaction\":{\"identity_types\":{"
+    "\"user\":{\"state\":\"enabled\",\"external_allowed_accounts\":[]},"
+    "\"service_id\":{\"state\":\"enabled\",\"external_allowed_accounts\":[]},"
+    "\"service\":{\"state\":\"enabled\",\"external_allowed_accounts\":[]}}}}";
 
 struct route {
     const char *method;
@@ -105,8 +107,8 @@ static const struct route routes[] = {
     {"PUT", "/v2/roles/$ROLE", false, true, NULL, NULL, NULL, false},
     {"PUT", "/v1/services/fuzz-service", false, true, NULL, NULL, NULL, false},
     /* settings that could lock the owner out are put back after every request */
-    {"PUT", "/v1/accounts/$ACCOUNT/settings/identity", false, true, NULL, NULL, IDENTITY_DEFAULTS, false},
-    {"PATCH", "/v1/accounts/$ACCOUNT/settings/access_management", false, true, NULL, NULL, ACCESS_DEFAULTS, false},
+    {"PUT", "/v1/accounts/$ACCOUNT/settings/identity", false, true, NULL, NULL, identity_defaults, false},
+    {"PATCH", "/v1/accounts/$ACCOUNT/settings/access_management", false, true, NULL, NULL, access_defaults, false},
     {"POST", "/v1/accounts/$ACCOUNT/users", false, true, "/v1/accounts/$ACCOUNT/users/%s", "iam_id", NULL, false},
     {"PATCH", "/v1/accounts/$ACCOUNT/users/$USER", false, true, NULL, NULL, NULL, false},
     {"POST", "/identity/introspect", true, true, NULL, NULL, NULL, false},
@@ -233,9 +235,13 @@ static void connect_to_server(void)
     setsockopt(connection, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port)};
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int connected;
-    while ((connected = connect(connection, (struct sockaddr *)&address, sizeof address)) != 0 && errno == EINTR)
-        ;
+    /* Interrupted (libFuzzer's SIGALRM), a connect goes on by itself: EISCONN or EALREADY then means that. */
+    int connected = connect(connection, (struct sockaddr *)&address, sizeof address);
+    while (connected != 0 && (errno == EINTR || errno == EALREADY)) {
+        connected = connect(connection, (struct sockaddr *)&address, sizeof address);
+        if (connected != 0 && errno == EISCONN)
+            connected = 0;
+    }
     if (connected != 0)
         fail("connect", strerror(errno));
 }
@@ -403,12 +409,26 @@ static const char fuzz_definition[] =
 
 static char directory[160];
 
+static int remove_entry(const char *path, const struct stat *status, int type, struct FTW *walk)
+{
+    (void)status;
+    (void)type;
+    (void)walk;
+    if (remove(path) != 0)
+        fprintf(stderr, "fuzz_api: could not remove %s: %s\n", path, strerror(errno));
+    return 0;
+}
+
+/* Removes a directory tree (depth first, no symbolic links followed). */
+static void remove_tree(const char *path)
+{
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void remove_directory(void)
 {
-    char command[256];
-    if (directory[0] && snprintf(command, sizeof command, "rm -rf '%s'", directory) < (int)sizeof command &&
-        system(command) != 0)
-        fprintf(stderr, "fuzz_api: could not remove %s\n", directory);
+    if (directory[0])
+        remove_tree(directory);
 }
 
 /* Removes the databases of earlier runs that crashed (their process is gone). */
@@ -424,10 +444,9 @@ static void remove_stale_directories(const char *parent)
             continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue;
-        char command[512];
-        if (snprintf(command, sizeof command, "rm -rf '%s/%s'", parent, entry->d_name) < (int)sizeof command &&
-            system(command) != 0)
-            fprintf(stderr, "fuzz_api: could not remove %s/%s\n", parent, entry->d_name);
+        char path[512];
+        if (snprintf(path, sizeof path, "%s/%s", parent, entry->d_name) < (int)sizeof path)
+            remove_tree(path);
     }
     closedir(listing);
 }

@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(result == IAM_OK || result == IAM_EINVAL);
     if (result != IAM_OK) {
         FUZZ_CHECK(!equals && !contains);
-        FUZZ_CHECK(err.result == result && err.message[0]);
+        FUZZ_CHECK(err.result == result && err.message[0] && fuzz_utf8_valid(err.message));
         goto out;
     }
     FUZZ_CHECK((equals != NULL) != (contains != NULL));

@@ -12,7 +12,7 @@
  * body is an object without duplicate members that survives a dump and
  * reload; only_fields accepts exactly the bodies whose members are all
  * listed; a string the reader returns has no NUL inside; errors carry an
- * IBM message code.
+ * IBM message code and a UTF-8 message.
  */
 #include "fuzz_common.h"
 
@@ -73,6 +73,7 @@ static void check_error(enum iam_result result, const struct iam_error *err)
         return;
     FUZZ_CHECK(result == IAM_EINVAL);
     FUZZ_CHECK(err->result == result && err->message_code[0] && err->message[0]);
+    FUZZ_CHECK(fuzz_utf8_valid(err->message));
 }
 
 /* only_fields as the handlers call it, with the exact-answer oracle. */

@@ -6,15 +6,16 @@
  * iam_engine_new_from_snapshot), followed by a decision, an evaluation and an
  * explanation (src/iam/engine.c, engine_match.c, engine_explain.c).
  *
- * The input is one JSON document, tried as a v1 body and as a v2 body. For
- * each shape that converts, the round trips must hold: from_v1(to_v1(c)) ==
- * c for a v1 policy, from_v2(to_v2(c)) == c for both. Then one snapshot is
- * compiled with the raw input as a stored document (the engine must survive
- * any row: it marks what it cannot compile as broken) and each canonical
- * form, next to a registered service, and a request built from the policy's
- * own subject and resource attributes is decided, evaluated and explained
- * for a few actions: the three must agree on permitted. A policy that
- * converted must compile without being broken.
+ * The input is one JSON document, tried as a v1 body and as a v2 body (a
+ * refusal must carry a UTF-8 message). For each shape that converts, the
+ * round trips must hold: from_v1(to_v1(c)) == c for a v1 policy,
+ * from_v2(to_v2(c)) == c for both. Then one snapshot is compiled with the
+ * raw input as a stored document (the engine must survive any row: it marks
+ * what it cannot compile as broken) and each canonical form, next to a
+ * registered service, and a request built from the policy's own subject and
+ * resource attributes is decided, evaluated and explained for a few actions:
+ * the three must agree on permitted. A policy that converted must compile
+ * without being broken.
  */
 #include "fuzz_common.h"
 
@@ -62,7 +63,8 @@ static enum iam_result convert(enum iam_policy_api api, const json_t *body, json
     FUZZ_CHECK(result == IAM_OK || result == IAM_EINVAL);
     FUZZ_CHECK((result == IAM_OK) == (*canonical != NULL));
     if (result != IAM_OK)
-        FUZZ_CHECK(err.result == IAM_EINVAL && strcmp(err.code, "invalid_body") == 0 && err.message[0]);
+        FUZZ_CHECK(err.result == IAM_EINVAL && strcmp(err.code, "invalid_body") == 0 && err.message[0] &&
+                   fuzz_utf8_valid(err.message));
     return result;
 }
 

@@ -22,7 +22,7 @@ mkdir -p "$out"
 if [ -n "${FUZZ_TARGETS:-}" ]; then
     targets=$FUZZ_TARGETS
 else
-    targets=$(cd "$root/fuzz" && ls fuzz_*.c | sed 's/\.c$//')
+    targets=$(for source in "$root"/fuzz/fuzz_*.c; do basename "$source" .c; done)
 fi
 
 # Leaks fail like crashes; UBSan reports are fatal (the build uses -fno-sanitize-recover).

@@ -246,7 +246,8 @@ static void error_messages_are_valid_utf8(void **state)
     iam_error_set(&err, IAM_EINVAL, "BXNIM0109E", "[%.3s]", "ab\xc3\xa9");
     assert_string_equal(err.message, "[ab?]");
     /* overlong, surrogate, out-of-range and stray continuation bytes; valid characters stay */
-    iam_error_set(&err, IAM_EINVAL, "BXNIM0109E", "%s", "\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\x80|\xe2\x82\xac|\xf0\x9f\x98\x80");
+    iam_error_set(&err, IAM_EINVAL, "BXNIM0109E", "%s",
+                  "\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\x80|\xe2\x82\xac|\xf0\x9f\x98\x80");
     assert_string_equal(err.message, "??|???|????|?|\xe2\x82\xac|\xf0\x9f\x98\x80");
     /* cut by the buffer's end inside a character */
     char long_text[sizeof err.message + 8];
