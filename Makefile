@@ -7,7 +7,7 @@ DATA_DIR   ?= ./var
 
 PREFIX     ?= /usr/local
 
-.PHONY: all deps build asan run test test-deps unit install clean
+.PHONY: all deps build asan run test test-deps unit install fuzz fuzz-build clean
 
 all: build
 
@@ -53,6 +53,20 @@ install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 	install -D -m 0644 docs/iamctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/iamctl.1
 	install -D -m 0644 scripts/iamctl-completion.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/iamctl
+
+FUZZ_BUILD   ?= build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_OUT     ?= $(FUZZ_BUILD)/fuzz-out
+
+$(FUZZ_BUILD)/CMakeCache.txt:
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIAMD_FUZZ=ON -DIAMD_TESTS=OFF
+
+fuzz-build: deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) --target fuzzers -j $(JOBS)
+
+# Every libFuzzer target for FUZZ_SECONDS each; new inputs go to FUZZ_OUT, never the repo.
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_OUT=$(FUZZ_OUT) scripts/fuzz-smoke.sh $(FUZZ_BUILD)
 
 clean:
 	rm -rf $(BUILD)

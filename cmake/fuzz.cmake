@@ -6,6 +6,7 @@
 # fuzz/fuzz_<name>.c becomes an executable fuzz_<name> linked with libFuzzer's
 # main. `cmake --build <dir> --target fuzzers` builds them all. See
 # docs/fuzzing.md for running them (make fuzz, scripts/fuzz-smoke.sh).
+include_guard(GLOBAL)
 option(IAMD_FUZZ "Build the libFuzzer targets in fuzz/ (needs clang)" OFF)
 
 if(IAMD_FUZZ)

@@ -1,27 +1,29 @@
 /*
- * fuzz_api.c: libFuzzer target for the JSON (and form) request bodies of the
- * whole API, through the real handlers: an iamd service (SQLite in a
- * temporary directory, preferably on /dev/shm) and its HTTP server run inside
- * the fuzzer process, and each input is sent as one request over a keep-alive
- * loopback connection, authenticated as the account owner. This reaches what
- * the other targets cannot: the handlers' own body readers (static in
- * the files of src/api/, e.g. the /v2/authz request parser), then the domain checks in
- * src/iam/ and the store behind them.
+ * fuzz_api.c: libFuzzer target for the request bodies, query strings and
+ * path segments of the whole API, through the real handlers: an iamd service
+ * (SQLite in a temporary directory, preferably on /dev/shm) and its HTTP
+ * server run inside the fuzzer process, and each input is sent as one request
+ * over a keep-alive loopback connection, authenticated as the account owner.
+ * This reaches what the other targets cannot: the handlers' own readers
+ * (static in the files of src/api/, e.g. the /v2/authz request parser), then
+ * the domain checks in src/iam/ and the store behind them.
  *
- * Input: [route byte][body]. The route byte picks a method and path from the
- * table below (a write route of every resource, the decision API and the
- * token endpoint; and list and read routes whose query string or one path
- * parameter is the input). In the body, the placeholders $ACCOUNT, $ADMIN, $APIKEY,
- * $SID, $SIDID, $GROUP, $KEYID, $USER, $PID, $ROLE and $ROLECRN are replaced
- * with the values of the objects made at start, so seeds can name real
- * objects (a mutated placeholder is just text).
+ * Input: [route byte][rest]. The route byte picks a method and path from the
+ * table below: a write route of every resource, the decision API and the
+ * token endpoint take the rest as their body; list and read routes take it as
+ * their query string, or as the path segment "{}" stands for. In the rest,
+ * the placeholders $ACCOUNT, $ADMIN, $APIKEY, $SID, $SIDID, $GROUP, $KEYID,
+ * $USER, $PID, $ROLE and $ROLECRN are replaced with the values of the objects
+ * made at start, so seeds can name real objects (a mutated placeholder is
+ * just text).
  *
- * Checked: the server answers every request (no hang, no crash, no sanitizer
- * report anywhere in the process), never with a 5xx (bad input is the
- * client's error), always with a JSON body (except 204), and a token issued
- * just now is accepted. Objects a request created are deleted again so the
- * state stays small, and the account settings a request changed are put back,
- * so no input locks the fuzzer out for the inputs after it.
+ * Checked: the server answers every request (no hang, no connection closed
+ * without an answer, no crash or sanitizer report anywhere in the process),
+ * never with a 5xx (bad input is the client's error), always with a JSON body
+ * (except 204 and HEAD), and a token issued just now is accepted. Objects a
+ * request created are deleted again so the state stays small, and the
+ * account settings a request changed are put back, so no input locks the
+ * fuzzer out for the inputs after it.
  *
  * The database lives in a directory named after the process
  * (/dev/shm/iamd-fuzz-api-<pid>-*), removed at exit; directories of crashed
@@ -32,8 +34,8 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <errno.h>
+#include <ftw.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -199,8 +201,10 @@ static size_t expand(const char *text, size_t length, char *out, size_t size)
                 if (length - i >= name_length && memcmp(text + i, placeholder_names[p], name_length) == 0) {
                     const char *value = values[placeholder_values[p]];
                     size_t value_length = strlen(value);
-                    if (used + value_length + 1 >= size)
+                    if (used + value_length + 1 >= size) {
+                        out[used] = '\0';
                         return used;
+                    }
                     memcpy(out + used, value, value_length);
                     used += value_length;
                     i += name_length;

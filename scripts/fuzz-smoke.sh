@@ -6,8 +6,9 @@
 #   scripts/fuzz-smoke.sh <build dir>            # 5 s per target (what `make test` runs)
 #   FUZZ_SECONDS=600 scripts/fuzz-smoke.sh <dir>  # longer runs (what `make fuzz` runs)
 #
-# New corpus entries and crash artifacts go to a scratch directory (FUZZ_OUT, default a new
-# mktemp directory, kept and printed), never into the repository: copy an input into
+# New corpus entries, logs and crash artifacts go to a scratch directory, never into the repository:
+# FUZZ_OUT when set (kept, and reused by the next run, which then starts from what this one found),
+# else a new mktemp directory, removed when every target passed. Copy a crashing input into
 # fuzz/corpus/<target>/ by hand once the bug it found is fixed.
 # Environment: FUZZ_SECONDS (default 5), FUZZ_OUT, FUZZ_TARGETS (space-separated names, default all),
 # FUZZ_ARGS (extra libFuzzer flags).
@@ -16,7 +17,13 @@ set -eu
 build=${1:?usage: scripts/fuzz-smoke.sh <fuzz build dir>}
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${FUZZ_SECONDS:-5}
-out=${FUZZ_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/iamd-fuzz.XXXXXX")}
+if [ -n "${FUZZ_OUT:-}" ]; then
+    out=$FUZZ_OUT
+    keep=1
+else
+    out=$(mktemp -d "${TMPDIR:-/tmp}/iamd-fuzz.XXXXXX")
+    keep=0
+fi
 mkdir -p "$out"
 
 if [ -n "${FUZZ_TARGETS:-}" ]; then
@@ -35,6 +42,7 @@ for target in $targets; do
     binary="$build/$target"
     if [ ! -x "$binary" ]; then
         echo "fuzz-smoke: $binary is missing (build the fuzz targets first)" >&2
+        [ "$keep" -eq 1 ] || rm -rf "$out"
         exit 2
     fi
     mkdir -p "$out/$target/new" "$out/$target/artifacts"
@@ -53,5 +61,9 @@ for target in $targets; do
         grep -E 'ERROR|invariant failed|SUMMARY|Test unit written' "$log" >&2 || tail -n 20 "$log" >&2
     fi
 done
-echo "fuzz-smoke: scratch corpus and logs in $out"
+if [ "$status" -eq 0 ] && [ "$keep" -eq 0 ]; then
+    rm -rf "$out" # a scratch directory of our own, with nothing to look at
+else
+    echo "fuzz-smoke: scratch corpus, logs and artifacts in $out"
+fi
 exit $status

@@ -8,7 +8,7 @@ packages=(
   libmicrohttpd-dev libjansson-dev libssl-dev libsodium-dev
   libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev libcmocka-dev
   nodejs npm wrk jq curl
-  chromium postgresql
+  chromium postgresql libclang-rt-14-dev
 )
 
 missing=()
