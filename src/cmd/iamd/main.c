@@ -110,7 +110,7 @@ static size_t settings_table(struct iamd_settings *settings, struct iam_setting 
     return count;
 }
 
-#define SETTINGS_MAX 32
+#define SETTINGS_MAX 64
 
 /* Writes bootstrap-apikey.json (the console's "download key" format plus account and identity). */
 static int save_bootstrap_key(const char *data_dir, const struct iam_bootstrap_result *bootstrap)
