@@ -68,6 +68,7 @@ enum iam_store_group_sort {
 
 struct iam_store;
 struct iam_store_access_backend;
+struct iam_store_copy_backend;
 
 /* One function per public operation; see store.h for what each does. */
 struct iam_store_backend {
@@ -148,6 +149,9 @@ struct iam_store_backend {
 
     /* The access-side operations (store_access.h); NULL until the backend names its table. */
     const struct iam_store_access_backend *access;
+
+    /* Whole-table reads and writes for the database copy (copy_backend.h); NULL: cannot copy. */
+    const struct iam_store_copy_backend *copy;
 };
 
 /*

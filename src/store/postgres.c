@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "store/copy_backend.h"
 #include "common/time.h"
 
 #define DEFAULT_POOL_SIZE 4
@@ -895,6 +896,7 @@ static const struct iam_store_backend postgres_backend = {
     .try_lock = pg_try_lock,
     .unlock = pg_unlock,
     .access = &iam_store_postgres_access_backend,
+    .copy = &iam_store_postgres_copy_backend,
 };
 
 /* Parses pool_size's value: 1..MAX_POOL_SIZE. */

@@ -19,6 +19,7 @@
 #include "iam/bootstrap.h"
 #include "iam/service.h"
 #include "iam/service_registry.h"
+#include "db_command.h"
 #include "secrets.h"
 
 struct iamd_settings {
@@ -151,6 +152,9 @@ static void announce_bootstrap(const char *data_dir, const struct iam_bootstrap_
 
 int main(int argc, char **argv)
 {
+    /* `iamd db ...` runs a maintenance command instead of the server, with none of its settings. */
+    if (argc > 1 && strcmp(argv[1], "db") == 0)
+        return iamd_db_command(argc, argv);
     struct iamd_settings settings;
     memset(&settings, 0, sizeof settings);
     struct iam_setting table[SETTINGS_MAX];
@@ -164,7 +168,11 @@ int main(int argc, char **argv)
     }
     if (help) {
         iam_config_print_help(stdout, "iamd",
-                              "iamd: Identity and Access Management server (IBM Cloud IAM compatible).", table,
+                              "iamd: Identity and Access Management server (IBM Cloud IAM compatible).\n\n"
+                              "Commands:\n"
+                              "  iamd db copy --from LOCATION --to LOCATION [--replace]\n"
+                              "        Copy a database, e.g. from SQLite to PostgreSQL (see iamd db --help).",
+                              table,
                               count);
         return 0;
     }
