@@ -25,6 +25,14 @@ if(IAMD_PG_INITDB_DEBIAN OR IAMD_PG_INITDB_ON_PATH)
     endif()
   endforeach()
 
+  # `iamd db copy` from SQLite into PostgreSQL, then a real iamd on the copy (tests/db/copy.sh).
+  find_program(JQ jq)
+  find_program(CURL_PROGRAM curl)
+  if(JQ AND CURL_PROGRAM AND EXISTS ${CMAKE_SOURCE_DIR}/tests/db/copy.sh)
+    add_test(NAME db/copy-postgres COMMAND ${IAMD_PG_CLUSTER} run ${CMAKE_SOURCE_DIR}/tests/db/copy.sh $<TARGET_FILE:iamd>)
+    set_tests_properties(db/copy-postgres PROPERTIES TIMEOUT 300)
+  endif()
+
   find_program(NODE node)
   if(NODE AND EXISTS ${CMAKE_SOURCE_DIR}/tests/api/run-postgres.sh)
     add_test(NAME api/node-postgres

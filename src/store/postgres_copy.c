@@ -180,8 +180,9 @@ static enum iam_result pg_copy_read_open(struct iam_store_copy_session *base, co
     close_cursor(session);
     if (!iam_store_table_column_list(table, columns, sizeof columns))
         return IAM_EINTERNAL;
-    int written = snprintf(sql, sizeof sql, "DECLARE " CURSOR_NAME " NO SCROLL CURSOR FOR SELECT %s FROM %s ORDER BY %s",
-                           columns, table->name, table->order_by);
+    int written = snprintf(sql, sizeof sql,
+                           "DECLARE " CURSOR_NAME " NO SCROLL CURSOR FOR SELECT %s FROM %s ORDER BY %s", columns,
+                           table->name, table->order_by);
     if (written < 0 || (size_t)written >= sizeof sql)
         return IAM_EINTERNAL;
     enum iam_result result = execute_text(session->conn, sql, "copy_read", NULL);
@@ -330,8 +331,9 @@ static char *insert_sql(const struct iam_store_table *table, size_t rows)
     size_t parameter = 0;
     for (size_t r = 0; r < rows && used > 0 && (size_t)used < size; r++) {
         for (size_t c = 0; c < table->column_count && used > 0 && (size_t)used < size; c++) {
-            int written = snprintf(sql + used, size - (size_t)used, "%s$%zu::%s", c == 0 ? (r == 0 ? "(" : "), (") : ", ",
-                                   ++parameter, cast_of(table->columns[c].kind));
+            const char *separator = c > 0 ? ", " : r > 0 ? "), (" : "(";
+            int written = snprintf(sql + used, size - (size_t)used, "%s$%zu::%s", separator, ++parameter,
+                                   cast_of(table->columns[c].kind));
             used = written < 0 ? -1 : used + written;
         }
     }
