@@ -216,7 +216,9 @@ enum iam_result iam_store_copy(struct iam_store *source, struct iam_store *targe
                                iam_strerror(ended));
     }
 out:
-    (void)copy_of(source)->end(reader, IAM_OK); /* the source was only read: its end cannot lose anything */
+    /* The source was only read: how its transaction ends changes nothing, so its result is not the copy's. */
+    if (copy_of(source)->end(reader, result) != IAM_OK && result == IAM_OK)
+        iam_log(IAM_LOG_WARN, "store_copy", "the source's read transaction did not end cleanly");
     if (result == IAM_OK && iam_store_revision(target, &report->target_revision) != IAM_OK)
         report->target_revision = 0;
     return result;

@@ -124,8 +124,10 @@ if db_copy --from "sqlite:$work/source/iamd.db" --to "$target"; then fail "a cop
 grep -q 'not empty' "$work/copy.out" || { cat "$work/copy.out" >&2; fail "no 'not empty' message"; }
 grep -q -- '--replace' "$work/copy.out" || fail "the refusal does not mention --replace"
 
-step "--replace copies again"
-db_copy --from "sqlite:$work/source/iamd.db" --to "$target" --replace || { cat "$work/copy.out" >&2; fail "--replace failed"; }
+step "--replace copies again (the target from IAMD_COPY_TO this time)"
+IAMD_COPY_TO=$target db_copy --from "sqlite:$work/source/iamd.db" --replace \
+  || { cat "$work/copy.out" >&2; fail "--replace failed"; }
+grep -Eq '^apikeys +2 +2$' "$work/copy.out" || fail "no apikeys line with 2 and 2 after --replace"
 
 # --- a node on the target ---
 step "iamd on the target with the source's secrets"
@@ -163,6 +165,11 @@ grep -q 'does not exist' "$work/copy.out" || fail "no message for a missing sour
 status=0
 "$IAMD" db copy --to "sqlite:$work/x.db" >/dev/null 2>&1 || status=$?
 [[ $status == 2 ]] || fail "a copy without --from exited $status, not 2"
+status=0
+"$IAMD" db copy --from "sqlite:$work/source/iamd.db" 'postgresql://u:hunter2-stray@127.0.0.1:1/db' \
+  >"$work/copy.out" 2>&1 || status=$?
+[[ $status == 2 ]] || fail "a stray location exited $status, not 2"
+if grep -q hunter2-stray "$work/copy.out"; then fail "a stray URL's password was echoed"; fi
 "$IAMD" db --help | grep -q 'iamd db copy --from LOCATION --to LOCATION' || fail "iamd db --help"
 "$IAMD" --help | grep -q 'iamd db copy' || fail "iamd --help does not mention iamd db copy"
 echo "PASS"

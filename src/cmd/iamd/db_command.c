@@ -38,8 +38,8 @@ static void print_usage(FILE *out)
             "or count mismatch (and then writes nothing).\n"
             "\n"
             "LOCATION is what --database takes: sqlite:PATH or a PATH, or a libpq URL\n"
-            "postgres://... / postgresql://... The source must exist; the target is created and\n"
-            "migrated if needed. Both must be migrated to the same schema version.\n"
+            "postgres://... / postgresql://... The source must exist; the target is created if\n"
+            "needed. Both are migrated to this iamd's schema when opened, as iamd does at start.\n"
             "\n"
             "Options (each also read from its environment variable):\n"
             "  --from LOCATION       IAMD_COPY_FROM\n"
@@ -199,6 +199,16 @@ int iamd_db_command(int argc, char **argv)
         /* No environment variable: a forgotten one would make every copy destructive. */
         {"replace", NULL, IAM_SETTING_BOOLEAN, "false", 0, 0, false, "", NULL, NULL, &replace},
     };
+    /* A stray argument may be a URL with a password: named by position, never echoed (the loader would). */
+    for (int a = 3; a < argc; a++) {
+        if (strcmp(argv[a], "--from") == 0 || strcmp(argv[a], "--to") == 0) {
+            a++;
+        } else if (strncmp(argv[a], "-", 1) != 0) {
+            fprintf(stderr,
+                    "iamd: db copy: unexpected argument %d; locations follow --from and --to (see iamd db --help)\n", a);
+            return 2;
+        }
+    }
     struct iam_error err;
     iam_error_clear(&err);
     bool help = false;
