@@ -23,8 +23,8 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "store/copy_backend.h"
 #include "common/time.h"
+#include "store/copy_backend.h"
 
 #define DEFAULT_POOL_SIZE 4
 #define MAX_POOL_SIZE 100
