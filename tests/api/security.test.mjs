@@ -632,7 +632,7 @@ describe('privilege escalation: low-privileged identities cannot raise their acc
     assert.equal(await mayDeleteTarget(viewer), false);
   });
 
-  test('a Viewer cannot raise its own policy to Administrator (v1 PUT, v2 PUT, PATCH restore)', async () => {
+  test('a Viewer cannot raise its own policy to Administrator (v1 PUT, v2 PUT)', async () => {
     const { items } = await listPolicyIds(server, admin, { query: { iam_id: viewer.iamId } });
     const p = items.find((x) => JSON.stringify(x.resources).includes('iam-identity'));
     assert.ok(p, 'the viewer has its Viewer policy');
