@@ -21,7 +21,8 @@ build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 $(ASAN_BUILD)/CMakeCache.txt:
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DIAMD_SANITIZE=ON -DIAMD_TESTS=ON
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DIAMD_SANITIZE=ON -DIAMD_TESTS=ON \
+	  -DIAMD_FUZZ_SMOKE_DIR=$(abspath $(FUZZ_BUILD))
 
 asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
@@ -39,8 +40,9 @@ test-deps:
 	  fi; \
 	done
 
-# Every test runs against the sanitizer build.
-test: asan test-deps
+# Every test runs against the sanitizer build; the fuzz targets (clang, build/fuzz) are built
+# first so that ctest's fuzz/* tests can run each for a few seconds (cmake/fuzz.cmake).
+test: asan fuzz-build test-deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j 2

@@ -45,3 +45,25 @@ if(IAMD_FUZZ)
     add_dependencies(fuzzers ${fuzz_name})
   endforeach()
 endif()
+
+# The fuzz smoke run of `make test`: in a test build (IAMD_TESTS, not itself a fuzz build), one
+# ctest test per target, fuzz/<target>, runs that target of the fuzz build in IAMD_FUZZ_SMOKE_DIR
+# (the Makefile's FUZZ_BUILD, which `make test` builds first with `make fuzz-build`) for
+# IAMD_FUZZ_SMOKE_SECONDS on its committed corpus (scripts/fuzz-smoke.sh). A crash, leak,
+# sanitizer report, hang or memory blow-up fails the test. Skipped (exit 77) when the fuzz
+# binary is not built, e.g. when ctest runs without `make test`.
+if(IAMD_TESTS AND NOT IAMD_FUZZ)
+  set(IAMD_FUZZ_SMOKE_DIR "${CMAKE_SOURCE_DIR}/build/fuzz" CACHE PATH "Fuzz build whose targets the fuzz/* tests run")
+  set(IAMD_FUZZ_SMOKE_SECONDS 5 CACHE STRING "Seconds each fuzz/* test runs its target")
+  file(GLOB IAMD_FUZZ_SMOKE_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz_*.c)
+  foreach(fuzz_source ${IAMD_FUZZ_SMOKE_SOURCES})
+    get_filename_component(fuzz_name ${fuzz_source} NAME_WE)
+    add_test(NAME fuzz/${fuzz_name}
+             COMMAND sh -c "test -x \"$1/$2\" || { echo \"$1/$2 is not built: run make fuzz-build\"; exit 77; }; exec \"$0\" \"$1\""
+                     ${CMAKE_SOURCE_DIR}/scripts/fuzz-smoke.sh ${IAMD_FUZZ_SMOKE_DIR} ${fuzz_name}
+             WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+    set_tests_properties(fuzz/${fuzz_name} PROPERTIES
+      TIMEOUT 180 SKIP_RETURN_CODE 77
+      ENVIRONMENT "FUZZ_TARGETS=${fuzz_name};FUZZ_SECONDS=${IAMD_FUZZ_SMOKE_SECONDS};ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+  endforeach()
+endif()

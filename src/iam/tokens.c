@@ -78,17 +78,40 @@ fail:
     return NULL;
 }
 
-/* Seals {iam_id, account, key, jti, iat, exp} into an opaque base64url string. */
+/*
+ * The fingerprint binding a password session to the password it started from:
+ * hex of the first 16 bytes of SHA-256 over the stored hash, so changing the
+ * password ends the session's refresh tokens. `out` gets 33 bytes.
+ */
+static enum iam_result password_fingerprint(const char *password_hash, char out[33])
+{
+    uint8_t digest[IAM_HASH_SIZE];
+    if (!password_hash || !*password_hash)
+        return IAM_EINVAL;
+    enum iam_result result = iam_sha256(password_hash, strlen(password_hash), digest);
+    if (result != IAM_OK)
+        return result;
+    iam_hex_encode(digest, 16, out);
+    out[32] = '\0';
+    return IAM_OK;
+}
+
+/*
+ * Seals {iam_id, account, key, pw, jti, iat, exp} into an opaque base64url
+ * string: `key` for a session that began with an API key, `pw` (see
+ * password_fingerprint) for one that began with a password.
+ */
 static enum iam_result seal_refresh_token(struct iam_service *service, struct iam_arena *arena,
-                                          const struct iam_principal *who, int64_t now, const char **out)
+                                          const struct iam_principal *who, const char *password_binding,
+                                          int64_t now, const char **out)
 {
     char jti[IAM_UUID_SIZE];
     enum iam_result result = iam_uuid_new(jti);
     if (result != IAM_OK)
         return result;
-    json_t *document = json_pack("{s:i,s:s,s:s,s:s?,s:s,s:I,s:I}", "v", 1, "iam_id", who->iam_id, "account",
-                                 who->account_id, "key", who->apikey_id, "jti", jti, "iat", (json_int_t)now, "exp",
-                                 (json_int_t)(now + service->options.refresh_token_ttl));
+    json_t *document = json_pack("{s:i,s:s,s:s,s:s?,s:s?,s:s,s:I,s:I}", "v", 1, "iam_id", who->iam_id, "account",
+                                 who->account_id, "key", who->apikey_id, "pw", password_binding, "jti", jti, "iat",
+                                 (json_int_t)now, "exp", (json_int_t)(now + service->options.refresh_token_ttl));
     char *text = document ? json_dumps(document, JSON_COMPACT) : NULL;
     json_decref(document);
     if (!text)
@@ -171,7 +194,19 @@ enum iam_result iam_tokens_issue(struct iam_service *service, struct iam_arena *
         out->refresh_token = "not_supported";
         return IAM_OK;
     }
-    result = seal_refresh_token(service, arena, who, now, &out->refresh_token);
+    /* A session without an API key began with the password: bind it to that password. */
+    char binding[33];
+    const char *password_binding = NULL;
+    if (!who->apikey_id) {
+        struct iam_user_record user;
+        result = iam_store_user_get(service->store, arena, who->account_id, who->iam_id, &user);
+        if (iam_store_failed(result))
+            return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
+        if (result != IAM_OK || password_fingerprint(user.password_hash, binding) != IAM_OK)
+            return iam_error_set(err, IAM_EINVAL, "BXNIM0602E", "Provided user name or password is invalid.");
+        password_binding = binding;
+    }
+    result = seal_refresh_token(service, arena, who, password_binding, now, &out->refresh_token);
     if (result != IAM_OK)
         return iam_error_set(err, result, "BXNIM0500E", "Cannot create the refresh token.");
     return IAM_OK;
@@ -218,12 +253,20 @@ enum iam_result iam_tokens_refresh(struct iam_service *service, struct iam_arena
         json_decref(document);
         return iam_error_set(err, IAM_EINVAL, "BXNIM0407E", invalid);
     }
-    /* The key the session came from must still exist, be enabled and unexpired. */
+    /* The key the session came from must still exist, be enabled and unexpired;
+     * a password session (no key) must still have the same password (checked below). */
     struct iam_apikey_record key;
+    memset(&key, 0, sizeof key);
     int64_t now = iam_now();
-    result = key_id ? iam_store_apikey_get(service->store, arena, account, key_id, &key) : IAM_ENOTFOUND;
-    if (result != IAM_OK || key.disabled || (key.expires_at && key.expires_at <= now) ||
-        strcmp(key.iam_id, iam_id) != 0) {
+    const char *password_binding = json_string_value(json_object_get(document, "pw"));
+    if (key_id) {
+        result = iam_store_apikey_get(service->store, arena, account, key_id, &key);
+        if (result != IAM_OK || key.disabled || (key.expires_at && key.expires_at <= now) ||
+            strcmp(key.iam_id, iam_id) != 0) {
+            json_decref(document);
+            return iam_error_set(err, IAM_EINVAL, "BXNIM0407E", invalid);
+        }
+    } else if (!password_binding) {
         json_decref(document);
         return iam_error_set(err, IAM_EINVAL, "BXNIM0407E", invalid);
     }
@@ -238,6 +281,12 @@ enum iam_result iam_tokens_refresh(struct iam_service *service, struct iam_arena
     }
     result = iam_store_user_get(service->store, arena, account, iam_id, &user);
     if (result != IAM_OK || !user.state || strcmp(user.state, "ACTIVE") != 0) {
+        json_decref(document);
+        return iam_error_set(err, IAM_EINVAL, "BXNIM0407E", invalid);
+    }
+    char current_binding[33];
+    if (!key_id && (password_fingerprint(user.password_hash, current_binding) != IAM_OK ||
+                    strlen(password_binding) != 32 || !iam_bytes_equal(current_binding, password_binding, 32))) {
         json_decref(document);
         return iam_error_set(err, IAM_EINVAL, "BXNIM0407E", invalid);
     }

@@ -5,8 +5,10 @@
  * writes nothing to the database. Refresh tokens (user identities only; a
  * service ID gets "not_supported", as IBM does) are opaque: an AES-GCM sealed
  * JSON document under the KEK (AAD "refresh-token") naming the identity, the
- * API key it came from, a jti and an expiry. Using one re-checks the key and
- * the identity; revoking one (RFC 7009) records its jti until it would expire.
+ * API key it came from (or, for a password sign-in, a fingerprint of the
+ * password hash), a jti and an expiry. Using one re-checks the key (or that
+ * the password is unchanged) and the identity; revoking one (RFC 7009) records
+ * its jti until it would expire.
  */
 #ifndef IAM_IAM_TOKENS_H
 #define IAM_IAM_TOKENS_H
