@@ -15,6 +15,7 @@
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
@@ -55,15 +56,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const execFileAsync = promisify(execFile);
 
-/** GET <url>/healthz: the status, or 0 when nothing answered. With `ca`, over HTTPS trusting it. */
+/** GET <url>/healthz on a connection of its own: the status, or 0 when nothing answered. With `ca`, over HTTPS trusting it. */
 async function healthStatus(url, ca) {
-  if (!ca) {
-    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
-    await res.arrayBuffer();
-    return res.status;
-  }
+  // agent: false: no pooled keep-alive connection is left open on the server (tests count connections).
+  const client = ca ? https : http;
   return new Promise((resolve) => {
-    const req = https.get(`${url}/healthz`, { ca, timeout: 2000 }, (res) => {
+    const req = client.get(`${url}/healthz`, { ca, timeout: 2000, agent: false }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode));
       res.on('error', () => resolve(0));
