@@ -14,6 +14,7 @@
 #include "api/api.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/time.h"
 #include "crypto/hash.h"
 #include "http/http.h"
@@ -195,6 +196,7 @@ int main(int argc, char **argv)
         return 2;
     }
     iam_log_set_level(level);
+    (void)iam_metrics_start_time(); /* the process start, for /metrics */
 
     struct iam_service_options options;
     iam_service_options_default(&options);
