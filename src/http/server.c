@@ -619,7 +619,8 @@ enum iam_result iam_http_server_start(const struct iam_http_server_options *opti
     settings[setting_count++] = (struct MHD_OptionItem){(option), (intptr_t)(value), (pointer)}
     HTTP_SETTING(MHD_OPTION_EXTERNAL_LOGGER, http_on_mhd_log, server);
     HTTP_SETTING(MHD_OPTION_SOCK_ADDR, 0, &address);
-    HTTP_SETTING(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
+    if (threads > 1) /* MHD warns about a pool of one: the internal thread serves alone */
+        HTTP_SETTING(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
     HTTP_SETTING(MHD_OPTION_CONNECTION_MEMORY_LIMIT, server->max_header_bytes + HTTP_POOL_HEADROOM_BYTES, NULL);
     HTTP_SETTING(MHD_OPTION_CONNECTION_TIMEOUT,
                  options->connection_timeout_s ? options->connection_timeout_s : HTTP_DEFAULT_TIMEOUT_S, NULL);
