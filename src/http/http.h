@@ -203,7 +203,7 @@ struct iam_http_server_options {
     unsigned threads;               /* worker threads; 0: number of cores */
     size_t max_body_bytes;          /* larger bodies get 413; 0: 1 MiB */
     unsigned connection_timeout_s;  /* idle connections are closed after this; 0: 30 s */
-    unsigned max_connections;       /* further connections are closed at once; 0: MHD's default; else >= threads */
+    unsigned max_connections;       /* across all threads; further connections are closed at once; 0: MHD's default */
     /*
      * The request line and headers together: larger ones get 431 (414 when the
      * URL alone is too long or has too many query parameters). 0: 16 KiB.

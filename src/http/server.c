@@ -572,9 +572,6 @@ enum iam_result iam_http_server_start(const struct iam_http_server_options *opti
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 0 ? (unsigned)cores : 1;
     }
-    if (options->max_connections && options->max_connections < threads)
-        return iam_error_set(err, IAM_EINVAL, NULL, "max_connections (%u) is below the thread count (%u)",
-                             options->max_connections, threads);
 
     bool tls = (options->tls_cert_file && *options->tls_cert_file) || (options->tls_key_file && *options->tls_key_file);
     if (tls && (!options->tls_cert_file || !*options->tls_cert_file || !options->tls_key_file ||
