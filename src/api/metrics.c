@@ -213,9 +213,14 @@ static void render(struct iam_api *api, struct metrics_writer *writer)
     emit_family(writer, "iamd_engine_revision", "gauge", "Store revision of the decision engine's policy snapshot.");
     emit(writer, "iamd_engine_revision %lld\n", (long long)iam_engine_revision(service->engine));
     int64_t revision = 0;
+    int64_t started_ns = iam_monotonic_ns();
     bool store_ok = iam_store_revision(service->store, &revision) == IAM_OK;
+    int64_t read_ns = iam_monotonic_ns() - started_ns;
     emit_family(writer, "iamd_store_up", "gauge", "1 when the database answered this scrape's revision read.");
     emit(writer, "iamd_store_up %d\n", store_ok ? 1 : 0);
+    emit_family(writer, "iamd_store_read_seconds", "gauge",
+                "How long this scrape's revision read took: the database's round trip.");
+    emit(writer, "iamd_store_read_seconds %.6f\n", (double)(read_ns > 0 ? read_ns : 0) / 1e9);
     if (store_ok) {
         emit_family(writer, "iamd_store_revision", "gauge",
                     "The database's revision now; above iamd_engine_revision while the engine catches up.");

@@ -89,10 +89,14 @@ describe('GET /metrics', () => {
     for (const family of ['iamd_build_info', 'iamd_http_requests_total', 'iamd_http_request_duration_seconds',
       'iamd_http_connections_active', 'iamd_tokens_issued_total', 'iamd_token_failures_total',
       'iamd_authz_decisions_total', 'iamd_store_failures_total', 'iamd_engine_revision', 'iamd_store_up',
+      'iamd_store_read_seconds', 'iamd_store_revision', 'iamd_start_time_seconds',
       'iamd_signing_key_available']) {
       assert.ok(types.has(family), `${family} is exported`);
     }
     assert.equal(valueOf(samples, 'iamd_store_up'), 1);
+    assert.ok(valueOf(samples, 'iamd_store_revision') >= valueOf(samples, 'iamd_engine_revision'));
+    const started = valueOf(samples, 'iamd_start_time_seconds');
+    assert.ok(started > Date.now() / 1000 - 600 && started <= Date.now() / 1000 + 1, `start time ${started}`);
     assert.equal(valueOf(samples, 'iamd_signing_key_available'), 1);
     assert.ok(valueOf(samples, 'iamd_http_connections_active') >= 1, 'this scrape is an open connection');
     // Every histogram: buckets rise to +Inf, which equals _count.
