@@ -26,6 +26,7 @@
  *
  * Connection counting, the connection cap and the whole-request deadline are
  * in connections.c; the certificate for HTTPS in tls.c.
+ *
  * SIGPIPE: MHD suppresses it in the threads it starts (MSG_NOSIGNAL), which
  * are the only ones writing to sockets; the main program needs no handler
  * on our behalf.
