@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config clang
-  libmicrohttpd-dev libjansson-dev libssl-dev libsodium-dev
+  libmicrohttpd-dev libgnutls28-dev libjansson-dev libssl-dev libsodium-dev
   libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev libcmocka-dev
   nodejs npm wrk jq curl
   chromium postgresql libclang-rt-14-dev

@@ -16,8 +16,18 @@
 #include "iam/principal.h"
 #include "iam/service.h"
 
+/* Who may read GET /metrics (see api/metrics.c). */
+enum iam_api_metrics_access {
+    IAM_API_METRICS_OFF,   /* 404, as if it did not exist: the default */
+    IAM_API_METRICS_TOKEN, /* Authorization: Bearer <metrics_token> */
+    IAM_API_METRICS_OPEN,  /* anyone (aggregate numbers only) */
+};
+
 struct iam_api {
     struct iam_service *service;
+    enum iam_api_metrics_access metrics_access;
+    const char *metrics_token;         /* for IAM_API_METRICS_TOKEN; not owned */
+    const struct iam_router *router;   /* set by iam_api_metrics_register: per-route statistics */
 };
 
 /* Registers every route of the API (each resource file has its own register function). */
@@ -30,6 +40,7 @@ enum iam_result iam_api_apikeys_register(struct iam_router *router, struct iam_a
 enum iam_result iam_api_settings_register(struct iam_router *router, struct iam_api *api) IAM_MUST_CHECK;
 enum iam_result iam_api_stubs_register(struct iam_router *router, struct iam_api *api) IAM_MUST_CHECK;
 enum iam_result iam_api_authz_register(struct iam_router *router, struct iam_api *api) IAM_MUST_CHECK;
+enum iam_result iam_api_metrics_register(struct iam_router *router, struct iam_api *api) IAM_MUST_CHECK;
 
 /*
  * Authenticates the caller from "Authorization: Bearer <token>",
@@ -62,6 +73,13 @@ void iam_api_fail(struct iam_http_request *request, struct iam_http_response *re
  */
 void iam_api_server_error(struct iam_http_request *request, struct iam_http_response *response, int status,
                           const char *message);
+
+/*
+ * Counts an answer given because the database failed (IAM_ESTORE) or the
+ * service could not reach it (IAM_EUNAVAILABLE), for /metrics; other
+ * results are ignored. iam_api_respond_error calls it.
+ */
+void iam_api_count_store_failure(enum iam_result result);
 
 /* The HTTP status for a result. */
 int iam_api_status_for(enum iam_result result);

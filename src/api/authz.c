@@ -20,6 +20,7 @@
 #include "api/api.h"
 #include "common/ids.h"
 #include "common/time.h"
+#include "common/metrics.h"
 #include "crypto/encoding.h"
 #include "iam/crn.h"
 #include "iam/engine.h"
@@ -267,6 +268,7 @@ static json_t *decide_item(struct iam_api *api, struct iam_http_request *request
     struct iam_engine_evaluation evaluation;
     if (iam_engine_evaluate(api->service->engine, request->arena, &question, &evaluation) != IAM_OK)
         return item_error("500", "internal_error", "The decision could not be made.", request->request_id);
+    iam_metrics_add(evaluation.permitted ? IAM_METRIC_DECISIONS_PERMIT : IAM_METRIC_DECISIONS_DENY, 1);
     if (!evaluation.permitted)
         return json_pack("{s:s,s:{s:b}}", "status", "200", "authorizationDecision", "permitted", 0);
     return json_pack("{s:s,s:{s:b,s:o}}", "status", "200", "authorizationDecision", "permitted", 1, "obligation",

@@ -12,6 +12,7 @@
 
 #include "api/api.h"
 #include "api/console_api.h"
+#include "common/metrics.h"
 #include "crypto/hash.h"
 #include "iam/authn.h"
 
@@ -47,6 +48,7 @@ void iam_api_respond_error(struct iam_http_request *request, struct iam_http_res
                            const struct iam_error *err)
 {
     enum iam_result result = err && err->result != IAM_OK ? err->result : IAM_EINTERNAL;
+    iam_api_count_store_failure(result);
     int status = iam_api_status_for(result);
     const char *code = err && err->code[0] ? err->code : iam_error_code_for(result);
     const char *message_code = err && err->message_code[0] ? err->message_code : "BXNIM0500E";
@@ -54,10 +56,20 @@ void iam_api_respond_error(struct iam_http_request *request, struct iam_http_res
     respond_error_status(request, response, status, code, message_code, message);
 }
 
+void iam_api_count_store_failure(enum iam_result result)
+{
+    if (result == IAM_ESTORE)
+        iam_metrics_add(IAM_METRIC_STORE_ERRORS, 1);
+    else if (result == IAM_EUNAVAILABLE)
+        iam_metrics_add(IAM_METRIC_STORE_UNAVAILABLE, 1);
+}
+
 void iam_api_server_error(struct iam_http_request *request, struct iam_http_response *response, int status,
                           const char *message)
 {
-    const char *code = status == 413 ? "request_too_large" : status == 405 ? "method_not_allowed" : "invalid_request";
+    const char *code = status == 413 || status == 414 || status == 431 ? "request_too_large"
+                       : status == 405                               ? "method_not_allowed"
+                                                                     : "invalid_request";
     respond_error_status(request, response, status, code, "BXNIM0109E", message);
 }
 

@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "common/metrics.h"
 #include "common/time.h"
 #include "iam/authn.h"
 #include "iam/keyring.h"
@@ -67,6 +68,7 @@ static void token_fail_missing(struct iam_http_request *request, struct iam_http
 static void token_fail_authn(struct iam_http_request *request, struct iam_http_response *response,
                              const struct iam_error *err)
 {
+    iam_api_count_store_failure(err->result);
     if (err->result == IAM_EUNAVAILABLE || err->result == IAM_ESTORE) {
         token_fail(request, response, 503, "temporarily_unavailable", err);
         return;
@@ -260,15 +262,52 @@ static void grant_password(struct iam_api *api, struct iam_http_request *request
     respond_tokens(request, response, &tokens);
 }
 
+/* Counts the outcome of a token request for /metrics: by grant type when issued, else by OAuth error. */
+static void token_count(const char *grant_type, const struct iam_http_response *response)
+{
+    if (response->status == 200) {
+        enum iam_metric metric = IAM_METRIC_TOKENS_APIKEY;
+        if (strcmp(grant_type, IAM_GRANT_REFRESH) == 0)
+            metric = IAM_METRIC_TOKENS_REFRESH;
+        else if (strcmp(grant_type, IAM_GRANT_CLIENT_CREDENTIALS) == 0)
+            metric = IAM_METRIC_TOKENS_CLIENT_CREDENTIALS;
+        else if (strcmp(grant_type, "password") == 0)
+            metric = IAM_METRIC_TOKENS_PASSWORD;
+        iam_metrics_add(metric, 1);
+        return;
+    }
+    static const struct {
+        const char *error;
+        enum iam_metric metric;
+    } reasons[] = {
+        {"invalid_request", IAM_METRIC_TOKEN_FAILED_INVALID_REQUEST},
+        {"invalid_grant", IAM_METRIC_TOKEN_FAILED_INVALID_GRANT},
+        {"unsupported_grant_type", IAM_METRIC_TOKEN_FAILED_UNSUPPORTED_GRANT},
+        {"too_many_requests", IAM_METRIC_TOKEN_FAILED_TOO_MANY_REQUESTS},
+        {"temporarily_unavailable", IAM_METRIC_TOKEN_FAILED_UNAVAILABLE},
+        {"server_error", IAM_METRIC_TOKEN_FAILED_SERVER_ERROR},
+    };
+    const char *error = json_string_value(json_object_get(response->body_json, "error"));
+    enum iam_metric metric = response->status == 429 ? IAM_METRIC_TOKEN_FAILED_TOO_MANY_REQUESTS
+                                                     : IAM_METRIC_TOKEN_FAILED_OTHER;
+    for (size_t i = 0; error && i < sizeof reasons / sizeof reasons[0]; i++)
+        if (strcmp(error, reasons[i].error) == 0)
+            metric = reasons[i].metric;
+    iam_metrics_add(metric, 1);
+}
+
 static void handle_token(struct iam_http_request *request, struct iam_http_response *response, void *context)
 {
     struct iam_api *api = context;
     struct iam_form form;
-    if (!read_form(request, response, &form))
+    if (!read_form(request, response, &form)) {
+        token_count("", response);
         return;
+    }
     const char *grant_type = iam_form_get(&form, "grant_type");
     if (!grant_type || !*grant_type) {
         token_fail_missing(request, response, "grant_type");
+        token_count("", response);
         return;
     }
     if (strcmp(grant_type, IAM_GRANT_APIKEY) == 0)
@@ -282,6 +321,7 @@ static void handle_token(struct iam_http_request *request, struct iam_http_respo
     else
         token_fail_with(request, response, 400, "unsupported_grant_type", "BXNIM0106E",
                         "The grant type is not supported.");
+    token_count(grant_type, response);
 }
 
 static void handle_keys(struct iam_http_request *request, struct iam_http_response *response, void *context)

@@ -13,6 +13,7 @@
 #define IAM_HTTP_HTTP_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,7 @@ struct iam_http_request {
     const char *log_identity;     /* set by handlers: the caller's iam_id for the access log */
     bool tls;                     /* true when served over HTTPS */
     void *connection;             /* private to the server */
+    struct iam_http_route_stats *route_stats; /* set by the router: where the server counts this request */
 };
 
 /* A request header (case-insensitive name), NULL when absent. */
@@ -103,6 +105,21 @@ typedef void (*iam_http_handler)(struct iam_http_request *request, struct iam_ht
 
 /* --- routing --- */
 
+/* Upper bounds (microseconds) of the request-duration histogram buckets; the last one is +Inf. */
+#define IAM_HTTP_DURATION_BUCKETS 8
+extern const int64_t iam_http_duration_bounds_us[IAM_HTTP_DURATION_BUCKETS - 1];
+
+/*
+ * Request counts and durations of one route (or of every unmatched request),
+ * kept by the router and updated by the server with relaxed atomic adds.
+ * Durations run from the complete request headers to the queued answer.
+ */
+struct iam_http_route_stats {
+    atomic_uint_fast64_t responses[5];  /* by status class: [0] 1xx ... [4] 5xx */
+    atomic_uint_fast64_t duration_buckets[IAM_HTTP_DURATION_BUCKETS]; /* not cumulative */
+    atomic_uint_fast64_t duration_us_sum;
+};
+
 struct iam_router;
 
 /* A new empty router. Free with iam_router_free. */
@@ -143,6 +160,16 @@ void iam_router_set_fallback(struct iam_router *router,
 void iam_router_dispatch(const struct iam_router *router, struct iam_http_request *request,
                          struct iam_http_response *response);
 
+/*
+ * Calls `visit` with each route's method, pattern and statistics in the order
+ * added, then once with method NULL and pattern "unmatched" for the requests
+ * that matched no route (404, 405, and the server's own refusals).
+ */
+void iam_router_each_stats(const struct iam_router *router,
+                           void (*visit)(void *context, const char *method, const char *pattern,
+                                         const struct iam_http_route_stats *stats),
+                           void *context);
+
 /* --- form bodies (application/x-www-form-urlencoded) --- */
 
 struct iam_form_field {
@@ -176,7 +203,29 @@ struct iam_http_server_options {
     unsigned threads;               /* worker threads; 0: number of cores */
     size_t max_body_bytes;          /* larger bodies get 413; 0: 1 MiB */
     unsigned connection_timeout_s;  /* idle connections are closed after this; 0: 30 s */
-    unsigned max_connections;       /* further connections are refused; 0: MHD's default; else >= threads */
+    unsigned max_connections;       /* across all threads; further connections are closed at once; 0: MHD's default */
+    /*
+     * The request line and headers together: larger ones get 431 (414 when the
+     * URL alone is too long or has too many query parameters). 0: 16 KiB.
+     * MHD's per-connection memory pool is this plus 4 KiB for its own records
+     * and the response headers.
+     */
+    size_t max_header_bytes;
+    /*
+     * Seconds a request may take to arrive whole (TLS handshake, request line,
+     * headers, body), counted from the connection's accept or, on a keep-alive
+     * connection, from the first byte of the request. A client still sending
+     * then is disconnected, however steadily it trickles. 0: no limit.
+     */
+    unsigned request_timeout_s;
+    /*
+     * PEM files: the certificate chain (leaf first) and its private key. Both
+     * or neither; with them the server speaks HTTPS only, TLS 1.2 and 1.3 with
+     * ECDHE and AEAD ciphers. The key file must not be accessible to others
+     * (mode 0600 or 0640). One HTTPS server per process.
+     */
+    const char *tls_cert_file;
+    const char *tls_key_file;
     /*
      * Called with a 413/400 the server produces itself before routing (body too
      * large, malformed request), so the body has the API's error format. May be NULL.
@@ -195,6 +244,15 @@ struct iam_http_server;
  */
 enum iam_result iam_http_server_start(const struct iam_http_server_options *options, const struct iam_router *router,
                                       struct iam_http_server **out, struct iam_error *err) IAM_MUST_CHECK;
+
+/*
+ * Reads the certificate and key files again and serves them to new TLS
+ * handshakes; connections and handshakes in progress keep the old pair. On
+ * any problem (unreadable file, a key others can read, a key that does not
+ * match the certificate) the old pair stays and `err` says why.
+ * IAM_EINVAL when the server does not serve TLS. Thread-safe.
+ */
+enum iam_result iam_http_server_reload_tls(struct iam_http_server *server, struct iam_error *err) IAM_MUST_CHECK;
 
 /* The port actually bound (useful with port 0). */
 uint16_t iam_http_server_port(const struct iam_http_server *server);

@@ -28,6 +28,14 @@ int iam_http_method_index(const char *method);
 /* The method at `index` of that table. */
 const char *iam_http_method_name(int index);
 
+struct MHD_Connection;
+
+/* The client's address as text ("unknown" when MHD has none); IPv4-mapped IPv6 shown as IPv4. */
+void iam_http_client_address(struct MHD_Connection *connection, char *out, size_t size);
+
+/* The statistics the server charges requests that reach no route (its own 400/413/414/431). */
+struct iam_http_route_stats *iam_router_unmatched_stats(const struct iam_router *router);
+
 #define IAM_HTTP_METHOD_COUNT 7
 #define IAM_HTTP_METHOD_GET 0
 #define IAM_HTTP_METHOD_HEAD 1

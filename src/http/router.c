@@ -10,6 +10,9 @@
  * a {param}); then the method is looked up among the routes of that pattern.
  * A path whose best pattern lacks the method gets 405 with an Allow header,
  * even if a less specific pattern has the method. HEAD falls back to GET.
+ *
+ * Each route owns its request statistics (struct iam_http_route_stats,
+ * updated by the server); requests matching no route share the router's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +43,7 @@ struct router_route {
     size_t segment_count;
     iam_http_handler handler;
     void *context;
+    struct iam_http_route_stats *stats; /* owned; its own allocation so it never moves */
 };
 
 struct iam_router {
@@ -49,6 +53,7 @@ struct iam_router {
     void (*fallback)(struct iam_http_request *request, struct iam_http_response *response, bool method_not_allowed,
                      void *context);
     void *fallback_context;
+    struct iam_http_route_stats *unmatched; /* owned: 404, 405 and the server's own refusals */
 };
 
 static const char *const method_names[IAM_HTTP_METHOD_COUNT] = {"GET",   "HEAD",   "POST",   "PUT",
@@ -96,6 +101,11 @@ struct iam_router *iam_router_new(void)
     struct iam_router *router = calloc(1, sizeof *router);
     if (!router)
         return NULL;
+    router->unmatched = calloc(1, sizeof *router->unmatched);
+    if (!router->unmatched) {
+        free(router);
+        return NULL;
+    }
     router->fallback = router_default_fallback;
     return router;
 }
@@ -104,9 +114,12 @@ void iam_router_free(struct iam_router *router)
 {
     if (!router)
         return;
-    for (size_t i = 0; i < router->count; i++)
+    for (size_t i = 0; i < router->count; i++) {
         free(router->routes[i].pattern);
+        free(router->routes[i].stats);
+    }
     free(router->routes);
+    free(router->unmatched);
     free(router);
 }
 
@@ -232,6 +245,11 @@ enum iam_result iam_router_add(struct iam_router *router, const char *method, co
         return IAM_ENOMEM;
     route.handler = handler;
     route.context = context;
+    route.stats = calloc(1, sizeof *route.stats);
+    if (!route.stats) {
+        result = IAM_ENOMEM;
+        goto fail;
+    }
     result = router_parse_pattern(&route);
     if (result != IAM_OK)
         goto fail;
@@ -257,6 +275,7 @@ enum iam_result iam_router_add(struct iam_router *router, const char *method, co
 
 fail:
     free(route.pattern);
+    free(route.stats);
     return result;
 }
 
@@ -313,6 +332,7 @@ void iam_router_dispatch(const struct iam_router *router, struct iam_http_reques
     int method = iam_http_method_index(request->method);
 
     request->route = NULL;
+    request->route_stats = router->unmatched;
     request->path_param_count = 0;
     if (router_split_path(request->path, spans, &count)) {
         for (size_t i = 0; i < router->count; i++) {
@@ -363,5 +383,24 @@ void iam_router_dispatch(const struct iam_router *router, struct iam_http_reques
         }
         request->path_params[request->path_param_count++] = value;
     }
+    request->route_stats = chosen->stats;
     chosen->handler(request, response, chosen->context);
+}
+
+void iam_router_each_stats(const struct iam_router *router,
+                           void (*visit)(void *context, const char *method, const char *pattern,
+                                         const struct iam_http_route_stats *stats),
+                           void *context)
+{
+    if (!router || !visit)
+        return;
+    for (size_t i = 0; i < router->count; i++)
+        visit(context, iam_http_method_name(router->routes[i].method), router->routes[i].pattern,
+              router->routes[i].stats);
+    visit(context, NULL, "unmatched", router->unmatched);
+}
+
+struct iam_http_route_stats *iam_router_unmatched_stats(const struct iam_router *router)
+{
+    return router ? router->unmatched : NULL;
 }

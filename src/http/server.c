@@ -13,7 +13,20 @@
  * the body.
  *
  * Bodies are copied into the exchange's own capped buffer, so MHD's
- * per-connection pool (16 KiB) only has to hold the request headers.
+ * per-connection pool only has to hold the request line and headers (up to
+ * max_header_bytes), MHD's records of each header and query parameter, and
+ * the response headers: it is max_header_bytes plus 4 KiB. MHD answers 431
+ * or 414 itself when the headers or the URL outgrow the pool; we answer 431
+ * with the API's error body for headers over max_header_bytes that fit. One
+ * case MHD gets wrong: query parameters whose records fill the pool leave it
+ * without room to answer, and the connection hangs until the idle timeout.
+ * The URI callback, which sees the raw URL before MHD splits it, estimates
+ * that memory and cuts such a query string off at the '?' so MHD stores no
+ * parameter; the request is then answered 414.
+ *
+ * Connection counting, the connection cap and the whole-request deadline are
+ * in connections.c; the certificate for HTTPS in tls.c.
+ *
  * SIGPIPE: MHD suppresses it in the threads it starts (MSG_NOSIGNAL), which
  * are the only ones writing to sockets; the main program needs no handler
  * on our behalf.
@@ -32,12 +45,19 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/time.h"
 #include "crypto/random.h"
+#include "http/connections.h"
 #include "http/http.h"
 #include "http/http_internal.h"
+#include "http/tls.h"
 
-#define HTTP_POOL_BYTES ((size_t)16 * 1024)
+#define HTTP_DEFAULT_MAX_HEADER_BYTES ((size_t)16 * 1024)
+/* MHD's pool beyond max_header_bytes: its header and parameter records, and the response headers. */
+#define HTTP_POOL_HEADROOM_BYTES ((size_t)4 * 1024)
+/* What MHD 0.9.75 takes from the pool for each header or query parameter (measured; rounded up). */
+#define HTTP_MHD_RECORD_BYTES 64
 #define HTTP_DEFAULT_MAX_BODY_BYTES ((size_t)1024 * 1024)
 #define HTTP_DEFAULT_TIMEOUT_S 30u
 /* After the cap, a chunked body is read and dropped for this much more, then the connection is cut. */
@@ -49,7 +69,10 @@
 struct iam_http_server {
     struct MHD_Daemon *daemon;
     const struct iam_router *router;
+    struct http_connections *connections; /* owned */
     size_t max_body_bytes;
+    size_t max_header_bytes;
+    bool tls;                     /* serves HTTPS; the certificate slot of tls.c is ours */
     void (*error_responder)(struct iam_http_request *request, struct iam_http_response *response, int status,
                             const char *message);
     uint16_t port;
@@ -73,12 +96,17 @@ struct http_exchange {
 };
 
 /*
- * Returned by the URI callback when the raw URL holds "%00": MHD would decode
- * it to a NUL and silently cut the path or the argument there. A static
- * marker rather than an allocation, since MHD does not promise a completion
- * call for requests it rejects before the access handler sees them.
+ * Returned by the URI callback when the raw URL holds "%00" (MHD would decode
+ * it to a NUL and silently cut the path or the argument there), or when its
+ * query parameters would not fit in the connection's memory. Static markers
+ * rather than allocations, since MHD does not promise a completion call for
+ * requests it rejects before the access handler sees them.
  */
 static char url_has_nul_marker;
+static char url_too_large_marker;
+
+const int64_t iam_http_duration_bounds_us[IAM_HTTP_DURATION_BUCKETS - 1] = {1000,   5000,    25000,  100000,
+                                                                             250000, 1000000, 5000000};
 
 /* --- logging --- */
 
@@ -103,6 +131,23 @@ static const char *http_log_method(const char *method)
     return index >= 0 ? iam_http_method_name(index) : "other";
 }
 
+/* Counts the request in its route's statistics (relaxed atomics: a few adds per request). */
+static void http_count(const struct http_exchange *exchange, int status, int64_t elapsed_ns)
+{
+    struct iam_http_route_stats *stats = exchange->request.route_stats;
+    if (!stats)
+        stats = iam_router_unmatched_stats(exchange->server->router);
+    if (!stats || status < 100 || status > 599)
+        return;
+    int64_t elapsed_us = elapsed_ns / 1000;
+    size_t bucket = 0;
+    while (bucket < IAM_HTTP_DURATION_BUCKETS - 1 && elapsed_us > iam_http_duration_bounds_us[bucket])
+        bucket++;
+    atomic_fetch_add_explicit(&stats->responses[status / 100 - 1], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&stats->duration_buckets[bucket], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&stats->duration_us_sum, (uint_fast64_t)elapsed_us, memory_order_relaxed);
+}
+
 /* One line per request. Never the query string, headers or body: they may carry secrets. */
 static void http_log_access(const struct http_exchange *exchange, int status)
 {
@@ -110,6 +155,7 @@ static void http_log_access(const struct http_exchange *exchange, int status)
     int64_t elapsed_ns = iam_monotonic_ns() - exchange->started_ns;
     if (elapsed_ns < 0)
         elapsed_ns = 0;
+    http_count(exchange, status, elapsed_ns);
     if (!iam_log_enabled(IAM_LOG_INFO))
         return;
     /* Built with snprintf, not JSON objects: this line is written for every request. */
@@ -129,7 +175,7 @@ static void http_log_access(const struct http_exchange *exchange, int status)
 
 /* --- exchanges --- */
 
-static void http_client_address(struct MHD_Connection *connection, char *out, size_t size)
+void iam_http_client_address(struct MHD_Connection *connection, char *out, size_t size)
 {
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     snprintf(out, size, "unknown");
@@ -179,7 +225,7 @@ static struct http_exchange *http_exchange_new(struct iam_http_server *server, s
     exchange->started_ns = iam_monotonic_ns();
     iam_buf_init(&exchange->body, server->max_body_bytes);
     http_request_id(exchange->request_id);
-    http_client_address(connection, exchange->client_address, sizeof exchange->client_address);
+    iam_http_client_address(connection, exchange->client_address, sizeof exchange->client_address);
 
     struct iam_http_request *request = &exchange->request;
     request->arena = exchange->arena;
@@ -189,6 +235,7 @@ static struct http_exchange *http_exchange_new(struct iam_http_server *server, s
     request->client_address = exchange->client_address;
     request->request_id = exchange->request_id;
     request->connection = connection;
+    request->tls = server->tls;
     atomic_fetch_add(&server->in_flight, 1);
     return exchange;
 }
@@ -296,14 +343,15 @@ done:
     return queued;
 }
 
-/* Answers from the headers alone (413, 400), through the API's error_responder when there is one. */
+/* Answers from the headers alone (400, 413, 414, 431), through the API's error_responder when there is one. */
 static enum MHD_Result http_refuse(struct http_exchange *exchange, int status, const char *message)
 {
     struct iam_http_server *server = exchange->server;
+    http_connection_request_read(exchange->request.connection);
     if (server->error_responder)
         server->error_responder(&exchange->request, &exchange->response, status, message);
     if (exchange->response.status == 0)
-        http_default_error(exchange, status, status == 413 ? "request_too_large" : "invalid_request", message);
+        http_default_error(exchange, status, status == 400 ? "invalid_request" : "request_too_large", message);
     return http_send(exchange, true);
 }
 
@@ -330,10 +378,27 @@ static bool http_declared_length(struct MHD_Connection *connection, unsigned lon
 
 static void *http_on_uri(void *context, const char *uri, struct MHD_Connection *connection)
 {
-    (void)context;
-    (void)connection;
+    struct iam_http_server *server = context;
+    http_connection_request_line(connection);
+    if (!uri)
+        return NULL;
+    /*
+     * MHD stores one record per query parameter in the connection's pool, next
+     * to the URL itself. When they would not fit, the query is cut off here,
+     * before MHD splits it: `uri` is MHD's own writable copy of the request
+     * line (MHD hands it to this callback before parsing it in place).
+     */
+    char *query = strchr(uri, '?');
+    size_t parameters = 0;
+    for (const char *c = query; c; c = strchr(c + 1, '&'))
+        parameters++;
+    if (strlen(uri) + parameters * HTTP_MHD_RECORD_BYTES > server->max_header_bytes) {
+        if (query)
+            query[1] = '\0';
+        return &url_too_large_marker;
+    }
     /* %00 anywhere in the raw URL (path or query); the text is never logged. */
-    for (const char *c = uri ? strchr(uri, '%') : NULL; c; c = strchr(c + 1, '%')) {
+    for (const char *c = strchr(uri, '%'); c; c = strchr(c + 1, '%')) {
         if (c[1] == '0' && c[2] == '0')
             return &url_has_nul_marker;
     }
@@ -348,15 +413,27 @@ static enum MHD_Result http_on_access(void *context, struct MHD_Connection *conn
     struct http_exchange *exchange = *request_context;
     (void)version;
 
-    if (!exchange || *request_context == (void *)&url_has_nul_marker) {
+    if (!exchange || *request_context == (void *)&url_has_nul_marker ||
+        *request_context == (void *)&url_too_large_marker) {
         /* First call: headers are in, no body yet. */
         bool url_has_nul = *request_context == (void *)&url_has_nul_marker;
+        bool url_too_large = *request_context == (void *)&url_too_large_marker;
         exchange = http_exchange_new(server, connection, url, method);
         if (!exchange)
             return MHD_NO; /* closes the connection */
         *request_context = exchange;
+        if (url_too_large) {
+            iam_metrics_add(IAM_METRIC_REQUESTS_REFUSED_HEADER, 1);
+            return http_refuse(exchange, 414, "The request URL is too long or has too many query parameters.");
+        }
         if (url_has_nul)
             return http_refuse(exchange, 400, "The request URL contains an encoded NUL byte.");
+        const union MHD_ConnectionInfo *size = MHD_get_connection_info(connection,
+                                                                       MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+        if (size && size->header_size > server->max_header_bytes) {
+            iam_metrics_add(IAM_METRIC_REQUESTS_REFUSED_HEADER, 1);
+            return http_refuse(exchange, 431, "The request headers are too large.");
+        }
         unsigned long long declared = 0;
         if (http_declared_length(connection, &declared) && declared > server->max_body_bytes)
             return http_refuse(exchange, 413, "The request body is too large.");
@@ -390,6 +467,7 @@ static enum MHD_Result http_on_access(void *context, struct MHD_Connection *conn
     struct iam_http_request *request = &exchange->request;
     request->body = exchange->body.data ? exchange->body.data : "";
     request->body_length = exchange->body.length;
+    http_connection_request_read(connection);
     iam_router_dispatch(server->router, request, &exchange->response);
     return http_send(exchange, false);
 }
@@ -398,10 +476,11 @@ static void http_on_completed(void *context, struct MHD_Connection *connection, 
                               enum MHD_RequestTerminationCode code)
 {
     (void)context;
-    (void)connection;
+    http_connection_request_done(connection);
     struct http_exchange *exchange = *request_context;
     *request_context = NULL;
-    if (!exchange || (void *)exchange == (void *)&url_has_nul_marker)
+    if (!exchange || (void *)exchange == (void *)&url_has_nul_marker ||
+        (void *)exchange == (void *)&url_too_large_marker)
         return;
     if (!exchange->responded)
         iam_log(IAM_LOG_DEBUG, "http_request_aborted", "request %s ended before an answer (code %d)",
@@ -494,35 +573,67 @@ enum iam_result iam_http_server_start(const struct iam_http_server_options *opti
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 0 ? (unsigned)cores : 1;
     }
-    if (options->max_connections && options->max_connections < threads)
-        return iam_error_set(err, IAM_EINVAL, NULL, "max_connections (%u) is below the thread count (%u)",
-                             options->max_connections, threads);
+
+    bool tls = (options->tls_cert_file && *options->tls_cert_file) || (options->tls_key_file && *options->tls_key_file);
+    if (tls && (!options->tls_cert_file || !*options->tls_cert_file || !options->tls_key_file ||
+                !*options->tls_key_file))
+        return iam_error_set(err, IAM_EINVAL, NULL, "TLS needs both a certificate file and a key file");
+    if (tls && (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES ||
+                MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES))
+        return iam_error_set(err, IAM_EINVAL, NULL, "this libmicrohttpd was built without TLS support");
 
     server = calloc(1, sizeof *server);
     if (!server)
         return iam_error_set(err, IAM_ENOMEM, NULL, "out of memory");
     server->router = router;
     server->max_body_bytes = options->max_body_bytes ? options->max_body_bytes : HTTP_DEFAULT_MAX_BODY_BYTES;
+    server->max_header_bytes = options->max_header_bytes ? options->max_header_bytes : HTTP_DEFAULT_MAX_HEADER_BYTES;
     server->error_responder = options->error_responder;
+    result = http_connections_new(options->max_connections, options->request_timeout_s, &server->connections, err);
+    if (result != IAM_OK)
+        goto fail;
+    if (tls) {
+        result = iam_http_tls_open(options->tls_cert_file, options->tls_key_file, err);
+        if (result != IAM_OK)
+            goto fail;
+        server->tls = true;
+    }
 
     /* MHD_USE_ITC lets iam_http_server_stop quiesce the daemon before closing connections. */
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (ipv6)
         flags |= MHD_USE_DUAL_STACK;
-    struct MHD_OptionItem settings[] = {
-        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)http_on_mhd_log, server},
-        {MHD_OPTION_SOCK_ADDR, 0, &address},
-        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL},
-        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)HTTP_POOL_BYTES, NULL},
-        {MHD_OPTION_CONNECTION_TIMEOUT,
-         (intptr_t)(options->connection_timeout_s ? options->connection_timeout_s : HTTP_DEFAULT_TIMEOUT_S), NULL},
-        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)http_on_uri, server},
-        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_on_completed, server},
-        /* Last on purpose: with no limit configured this entry ends the list early. */
-        {options->max_connections ? MHD_OPTION_CONNECTION_LIMIT : MHD_OPTION_END,
-         (intptr_t)options->max_connections, NULL},
-        {MHD_OPTION_END, 0, NULL},
-    };
+    if (tls)
+        flags |= MHD_USE_TLS;
+    /*
+     * MHD splits its connection limit evenly between the worker threads; the
+     * real cap is connections.c's, across threads. MHD's is only set high
+     * enough never to bind first.
+     */
+    unsigned mhd_connection_limit = options->max_connections ? options->max_connections * threads : 0;
+    struct MHD_OptionItem settings[16];
+    size_t setting_count = 0;
+#define HTTP_SETTING(option, value, pointer) \
+    settings[setting_count++] = (struct MHD_OptionItem){(option), (intptr_t)(value), (pointer)}
+    HTTP_SETTING(MHD_OPTION_EXTERNAL_LOGGER, http_on_mhd_log, server);
+    HTTP_SETTING(MHD_OPTION_SOCK_ADDR, 0, &address);
+    if (threads > 1) /* MHD warns about a pool of one: the internal thread serves alone */
+        HTTP_SETTING(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
+    HTTP_SETTING(MHD_OPTION_CONNECTION_MEMORY_LIMIT, server->max_header_bytes + HTTP_POOL_HEADROOM_BYTES, NULL);
+    HTTP_SETTING(MHD_OPTION_CONNECTION_TIMEOUT,
+                 options->connection_timeout_s ? options->connection_timeout_s : HTTP_DEFAULT_TIMEOUT_S, NULL);
+    HTTP_SETTING(MHD_OPTION_URI_LOG_CALLBACK, http_on_uri, server);
+    HTTP_SETTING(MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, server);
+    HTTP_SETTING(MHD_OPTION_NOTIFY_CONNECTION, http_connections_notify, server->connections);
+    if (mhd_connection_limit)
+        HTTP_SETTING(MHD_OPTION_CONNECTION_LIMIT, mhd_connection_limit, NULL);
+    if (tls) {
+        HTTP_SETTING(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)IAM_HTTP_TLS_PRIORITIES);
+        /* Options taking one pointer read it from ptr_value, callbacks included. */
+        HTTP_SETTING(MHD_OPTION_HTTPS_CERT_CALLBACK2, 0, (void *)iam_http_tls_retrieve);
+    }
+    HTTP_SETTING(MHD_OPTION_END, 0, NULL);
+#undef HTTP_SETTING
     server->daemon = MHD_start_daemon(flags, port, NULL, NULL,
                                       http_on_access, server, MHD_OPTION_ARRAY, settings, MHD_OPTION_END);
     if (!server->daemon) {
@@ -538,6 +649,9 @@ enum iam_result iam_http_server_start(const struct iam_http_server_options *opti
     return IAM_OK;
 
 fail:
+    http_connections_free(server->connections);
+    if (server->tls)
+        iam_http_tls_close();
     free(server);
     return result;
 }
@@ -558,9 +672,20 @@ void iam_http_server_stop(struct iam_http_server *server)
         struct timespec pause = {.tv_sec = 0, .tv_nsec = 5L * 1000 * 1000};
         nanosleep(&pause, NULL);
     }
+    http_connections_stop_watchdog(server->connections);
     MHD_stop_daemon(server->daemon);
     /* MHD's threads may use the quiesced socket until they are stopped. */
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
+    http_connections_free(server->connections);
+    if (server->tls)
+        iam_http_tls_close();
     free(server);
+}
+
+enum iam_result iam_http_server_reload_tls(struct iam_http_server *server, struct iam_error *err)
+{
+    if (!server || !server->tls)
+        return iam_error_set(err, IAM_EINVAL, NULL, "the server does not serve TLS");
+    return iam_http_tls_reload(err);
 }

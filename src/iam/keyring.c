@@ -477,3 +477,13 @@ json_t *iam_keyring_jwks(struct iam_keyring *keyring, int64_t now)
     pthread_rwlock_unlock(&keyring->lock);
     return json_pack("{s:o}", "keys", keys);
 }
+
+bool iam_keyring_can_sign(struct iam_keyring *keyring, int64_t now)
+{
+    if (!keyring)
+        return false;
+    pthread_rwlock_rdlock(&keyring->lock);
+    bool can_sign = active_index(keyring, now) >= 0;
+    pthread_rwlock_unlock(&keyring->lock);
+    return can_sign;
+}

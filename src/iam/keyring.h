@@ -20,6 +20,7 @@
 #define IAM_IAM_KEYRING_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -59,5 +60,8 @@ enum iam_result iam_keyring_verify(struct iam_keyring *keyring, const char *toke
 
 /* The JWKS document {"keys":[...]} of the keys published at `now`. New reference. */
 json_t *iam_keyring_jwks(struct iam_keyring *keyring, int64_t now);
+
+/* True when a key signs at `now` (iam_keyring_sign cannot fail for want of one); for readiness checks. */
+bool iam_keyring_can_sign(struct iam_keyring *keyring, int64_t now);
 
 #endif

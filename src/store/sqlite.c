@@ -10,6 +10,7 @@
 #include "store/sqlite_internal.h"
 
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -470,8 +471,24 @@ static enum iam_result sqlite_schema_version(struct iam_store *base, int64_t *ve
 
 static enum iam_result sqlite_revision(struct iam_store *base, int64_t *revision)
 {
-    return read_single_integer(base, IAM_SQLITE_STMT_REVISION_GET, "SELECT value FROM revision WHERE id = 1",
-                               "revision", revision);
+    enum iam_result result = read_single_integer(base, IAM_SQLITE_STMT_REVISION_GET,
+                                                 "SELECT value FROM revision WHERE id = 1", "revision", revision);
+    /*
+     * A database file deleted or replaced under a running server still answers
+     * from the open inode, and every write after that is lost at the next
+     * start: report it as unavailable (readiness, engine polling) instead.
+     */
+    struct iam_sqlite_conn *conn = NULL;
+    int moved = 0;
+    if (result == IAM_OK && iam_sqlite_conn_get(base, &conn) == IAM_OK &&
+        sqlite3_file_control(conn->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved) {
+        static atomic_bool reported;
+        if (!atomic_exchange(&reported, true))
+            iam_log(IAM_LOG_ERROR, "store_file_moved",
+                    "the database file was deleted, moved or replaced while open; restart iamd");
+        result = IAM_EUNAVAILABLE;
+    }
+    return result;
 }
 
 enum iam_result iam_sqlite_account_count(struct iam_store *base, int64_t *count)

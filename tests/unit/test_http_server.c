@@ -4,7 +4,9 @@
  * answers and headers, keep-alive (two requests on one socket: the MHD
  * trap), body caps (413 before and during the body), empty JSON bodies,
  * the 404/405 fallback, NUL bytes in URLs, the access log, start errors,
- * draining on stop, and (under ASan) that nothing leaks.
+ * draining on stop, the header and query-string caps, the connection cap,
+ * the whole-request deadline, per-route statistics, and (under ASan) that
+ * nothing leaks.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -837,6 +839,214 @@ static void test_stop_drains_requests_in_flight(void **state)
     iam_http_server_stop(NULL);
 }
 
+/* Starts a server of its own with `options` (listen, router and error responder filled in here). */
+static struct iam_http_server *start_custom(struct iam_http_server_options options, const struct iam_router *router)
+{
+    options.listen = "127.0.0.1:0";
+    options.error_responder = error_responder;
+    struct iam_http_server *server = NULL;
+    struct iam_error err;
+    assert_int_equal(iam_http_server_start(&options, router, &server, &err), IAM_OK);
+    return server;
+}
+
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static void test_query_parameters_over_the_pool(void **state)
+{
+    struct fixture *fixture = *state;
+    /* 400 parameters used to fill MHD's pool with records: no answer until the idle timeout. */
+    static char request[8192];
+    int used = snprintf(request, sizeof request, "GET /query?");
+    for (int i = 0; i < 400; i++)
+        used += snprintf(request + used, sizeof request - (size_t)used, "a=1&");
+    snprintf(request + used, sizeof request - (size_t)used, " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    struct client *client = client_open(AF_INET, fixture->port);
+    static struct reply reply;
+    client_send_text(client, request);
+    client_read(client, &reply, false); /* SO_RCVTIMEO: a hang fails here */
+    assert_int_equal(reply.status, 414);
+    json_t *body = reply_json(&reply);
+    assert_int_equal(json_integer_value(json_object_get(body, "status")), 414);
+    json_decref(body);
+    assert_true(client_closed(client));
+    client_close(client);
+
+    /* A path alone longer than the header cap: 414 too. */
+    static char long_path[20000];
+    memset(long_path, 'a', sizeof long_path);
+    memcpy(long_path, "GET /", 5);
+    snprintf(long_path + 17000, sizeof long_path - 17000, " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    client = client_open(AF_INET, fixture->port);
+    client_send_text(client, long_path);
+    client_read(client, &reply, false);
+    assert_int_equal(reply.status, 414);
+    client_close(client);
+
+    /* A few parameters still work. */
+    client = client_open(AF_INET, fixture->port);
+    client_send_text(client, "GET /query?name=x&a=1&b=2 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    client_read(client, &reply, false);
+    assert_int_equal(reply.status, 200);
+    client_close(client);
+}
+
+static void test_header_cap(void **state)
+{
+    struct fixture *fixture = *state;
+    struct iam_http_server *server = start_custom((struct iam_http_server_options){.threads = 1, .max_header_bytes = 4096},
+                                                  fixture->router);
+    uint16_t port = iam_http_server_port(server);
+    static char request[32768];
+    static struct reply reply;
+    const size_t sizes[] = {3000, 5000, 20000};
+    const int expected[] = {200, 431, 431};
+    for (size_t i = 0; i < 3; i++) {
+        int used = snprintf(request, sizeof request, "GET /hello HTTP/1.1\r\nHost: localhost\r\nX-Pad: ");
+        memset(request + used, 'p', sizes[i]);
+        snprintf(request + used + sizes[i], sizeof request - (size_t)used - sizes[i], "\r\n\r\n");
+        struct client *client = client_open(AF_INET, port);
+        client_send_text(client, request);
+        client_read(client, &reply, false);
+        assert_int_equal(reply.status, expected[i]);
+        if (i == 1) { /* just over the cap: ours, in the API's format */
+            json_t *body = reply_json(&reply);
+            assert_int_equal(json_integer_value(json_object_get(body, "status")), 431);
+            json_decref(body);
+        }
+        client_close(client);
+    }
+    iam_http_server_stop(server);
+}
+
+static void test_connection_cap_across_threads(void **state)
+{
+    struct fixture *fixture = *state;
+    struct iam_http_server *server = start_custom((struct iam_http_server_options){.threads = 2, .max_connections = 2},
+                                                  fixture->router);
+    uint16_t port = iam_http_server_port(server);
+    static struct reply reply;
+    struct client *first = client_open(AF_INET, port), *second = client_open(AF_INET, port);
+    for (struct client *c = first; c; c = c == first ? second : NULL) {
+        client_send_text(c, "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        client_read(c, &reply, false);
+        assert_int_equal(reply.status, 200);
+    }
+    iam_log_set_level(IAM_LOG_ERROR); /* the refusal is logged as a warning */
+    struct client *third = client_open(AF_INET, port);
+    client_send(third, "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n", 40);
+    assert_true(client_closed(third)); /* closed unanswered */
+    client_close(third);
+    client_close(first);
+    bool served = false;
+    for (int attempt = 0; attempt < 100 && !served; attempt++) {
+        struct client *again = client_open(AF_INET, port);
+        client_send_text(again, "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        if (client_fill(again) && again->length > 12 && memcmp(again->data, "HTTP/1.1 200", 12) == 0)
+            served = true;
+        client_close(again);
+        if (!served) {
+            struct timespec pause = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    client_close(second);
+    iam_http_server_stop(server);
+    iam_log_set_level(IAM_LOG_WARN);
+    assert_true(served);
+}
+
+static void test_request_timeout_cuts_a_trickle(void **state)
+{
+    struct fixture *fixture = *state;
+    struct iam_http_server *server = start_custom(
+        (struct iam_http_server_options){.threads = 1, .request_timeout_s = 1, .connection_timeout_s = 30},
+        fixture->router);
+    iam_log_set_level(IAM_LOG_ERROR); /* the cut is logged as a warning */
+    struct client *client = client_open(AF_INET, iam_http_server_port(server));
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    client_send_text(client, "GET /hello HTTP/1.1\r\nHost: localhost\r\nX-Slow: ");
+    bool cut = false;
+    while (!cut && seconds_since(&start) < 6) {
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 200 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        if (send(client->fd, "x", 1, MSG_NOSIGNAL) != 1)
+            cut = true;
+        char byte;
+        ssize_t received = recv(client->fd, &byte, 1, MSG_DONTWAIT);
+        if (received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            cut = true;
+    }
+    double elapsed = seconds_since(&start);
+    client_close(client);
+    iam_http_server_stop(server);
+    iam_log_set_level(IAM_LOG_WARN);
+    assert_true(cut);
+    /* Documented bound: the request timeout, plus the watchdog's quarter-second tick, plus slack. */
+    assert_true(elapsed >= 0.75);
+    assert_true(elapsed <= 3.0);
+}
+
+struct stats_seen {
+    uint64_t hello_2xx;
+    uint64_t hello_count;
+    uint64_t unmatched_4xx;
+};
+
+static void visit_stats(void *context, const char *method, const char *pattern,
+                        const struct iam_http_route_stats *stats)
+{
+    struct stats_seen *seen = context;
+    if (method && strcmp(method, "GET") == 0 && strcmp(pattern, "/hello") == 0) {
+        seen->hello_2xx = atomic_load(&stats->responses[1]);
+        for (int i = 0; i < IAM_HTTP_DURATION_BUCKETS; i++)
+            seen->hello_count += atomic_load(&stats->duration_buckets[i]);
+    }
+    if (!method && strcmp(pattern, "unmatched") == 0)
+        seen->unmatched_4xx = atomic_load(&stats->responses[3]);
+}
+
+static void test_route_statistics(void **state)
+{
+    struct fixture *fixture = *state;
+    struct stats_seen before = {0}, after = {0};
+    iam_router_each_stats(fixture->router, visit_stats, &before);
+    struct client *client = client_open(AF_INET, fixture->port);
+    static struct reply reply;
+    client_send_text(client, "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    client_read(client, &reply, false);
+    assert_int_equal(reply.status, 200);
+    client_read(client, &reply, false);
+    assert_int_equal(reply.status, 404);
+    client_close(client);
+    iam_router_each_stats(fixture->router, visit_stats, &after);
+    assert_int_equal(after.hello_2xx, before.hello_2xx + 1);
+    assert_int_equal(after.hello_count, before.hello_count + 1);
+    assert_int_equal(after.unmatched_4xx, before.unmatched_4xx + 1);
+}
+
+static void test_reload_tls_without_tls(void **state)
+{
+    struct fixture *fixture = *state;
+    struct iam_error err;
+    assert_int_equal(iam_http_server_reload_tls(fixture->server, &err), IAM_EINVAL);
+    assert_int_equal(iam_http_server_reload_tls(NULL, &err), IAM_EINVAL);
+    /* Half a TLS configuration is refused. */
+    struct iam_http_server *server = NULL;
+    struct iam_http_server_options options = {.listen = "127.0.0.1:0", .tls_cert_file = "/nonexistent.pem"};
+    assert_int_equal(iam_http_server_start(&options, fixture->router, &server, &err), IAM_EINVAL);
+    assert_null(server);
+    options.tls_key_file = "/nonexistent.key";
+    assert_int_equal(iam_http_server_start(&options, fixture->router, &server, &err), IAM_EINVAL);
+    assert_non_null(strstr(err.message, "/nonexistent.pem"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -857,6 +1067,12 @@ int main(void)
         cmocka_unit_test(test_address_in_use),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_stop_drains_requests_in_flight),
+        cmocka_unit_test(test_query_parameters_over_the_pool),
+        cmocka_unit_test(test_header_cap),
+        cmocka_unit_test(test_connection_cap_across_threads),
+        cmocka_unit_test(test_request_timeout_cuts_a_trickle),
+        cmocka_unit_test(test_route_statistics),
+        cmocka_unit_test(test_reload_tls_without_tls),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

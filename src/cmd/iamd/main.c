@@ -1,6 +1,7 @@
 /*
  * main.c: the iamd program: settings, secrets, store, domain, bootstrap,
- * HTTP server, and an orderly stop on SIGINT or SIGTERM.
+ * HTTP server, and an orderly stop on SIGINT or SIGTERM. SIGHUP reloads the
+ * TLS certificate and key.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include "api/api.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/time.h"
 #include "crypto/hash.h"
 #include "http/http.h"
@@ -46,6 +48,12 @@ struct iamd_settings {
     int64_t connection_timeout;
     int64_t decision_cache_ttl;
     int64_t engine_refresh_ms;
+    const char *tls_cert;
+    const char *tls_key;
+    const char *metrics;
+    const char *metrics_token;
+    int64_t max_header_bytes;
+    int64_t request_timeout;
 };
 
 #define STRING(flag, env, def, help, field) \
@@ -101,6 +109,20 @@ static size_t settings_table(struct iamd_settings *settings, struct iam_setting 
                 max_connections),
         INTEGER("connection-timeout", "IAMD_CONNECTION_TIMEOUT", "30", 1, 3600,
                 "Seconds an idle or slow connection is kept.", connection_timeout),
+        STRING("tls-cert", "IAMD_TLS_CERT", "",
+               "PEM certificate chain (leaf first) to serve HTTPS with; needs --tls-key. Reloaded on SIGHUP.", tls_cert),
+        STRING("tls-key", "IAMD_TLS_KEY", "",
+               "PEM private key of --tls-cert (unencrypted; mode 0600 or 0640). Reloaded on SIGHUP.", tls_key),
+        INTEGER("max-header-bytes", "IAMD_MAX_HEADER_BYTES", "16384", 4096, 262144,
+                "Largest request line plus headers in bytes (431 or 414 beyond).", max_header_bytes),
+        INTEGER("request-timeout", "IAMD_REQUEST_TIMEOUT", "30", 1, 3600,
+                "Seconds a request may take to arrive whole (TLS handshake, headers, body), however slowly it trickles.",
+                request_timeout),
+        STRING("metrics", "IAMD_METRICS", "off",
+               "Who may read GET /metrics: off (404), token (Authorization: Bearer $IAMD_METRICS_TOKEN) or open.",
+               metrics),
+        SECRET("IAMD_METRICS_TOKEN", "Bearer token for GET /metrics with --metrics token (32 or more characters).",
+               metrics_token),
         SECRET("IAMD_PEPPER", "Pepper keying API-key hashes, 64 hex digits (default: <data-dir>/secrets/pepper).",
                pepper),
         SECRET("IAMD_KEK", "Key-encryption key for secrets at rest, 64 hex digits (default: <data-dir>/secrets/kek).",
@@ -182,6 +204,7 @@ int main(int argc, char **argv)
         return 2;
     }
     iam_log_set_level(level);
+    (void)iam_metrics_start_time(); /* the process start, for /metrics */
 
     struct iam_service_options options;
     iam_service_options_default(&options);
@@ -189,11 +212,35 @@ int main(int argc, char **argv)
         fprintf(stderr, "iamd: --token-alg must be RS256, ES256 or EdDSA\n");
         return 2;
     }
+    bool tls = settings.tls_cert[0] || settings.tls_key[0];
+    if (tls && !(settings.tls_cert[0] && settings.tls_key[0])) {
+        fprintf(stderr, "iamd: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    enum iam_api_metrics_access metrics_access;
+    if (strcmp(settings.metrics, "off") == 0)
+        metrics_access = IAM_API_METRICS_OFF;
+    else if (strcmp(settings.metrics, "token") == 0)
+        metrics_access = IAM_API_METRICS_TOKEN;
+    else if (strcmp(settings.metrics, "open") == 0)
+        metrics_access = IAM_API_METRICS_OPEN;
+    else {
+        fprintf(stderr, "iamd: --metrics must be off, token or open\n");
+        return 2;
+    }
+    if (metrics_access == IAM_API_METRICS_TOKEN && strlen(settings.metrics_token) < 32) {
+        fprintf(stderr, "iamd: --metrics token needs IAMD_METRICS_TOKEN of 32 or more characters\n");
+        return 2;
+    }
+    if (metrics_access != IAM_API_METRICS_TOKEN && settings.metrics_token[0]) {
+        fprintf(stderr, "iamd: IAMD_METRICS_TOKEN is set but --metrics is not token\n");
+        return 2;
+    }
     char public_url[512], issuer[600], database[4200];
     if (settings.public_url[0])
         snprintf(public_url, sizeof public_url, "%s", settings.public_url);
     else
-        snprintf(public_url, sizeof public_url, "http://%s", settings.listen);
+        snprintf(public_url, sizeof public_url, "%s://%s", tls ? "https" : "http", settings.listen);
     size_t url_length = strlen(public_url);
     while (url_length > 0 && public_url[url_length - 1] == '/')
         public_url[--url_length] = '\0';
@@ -231,6 +278,7 @@ int main(int argc, char **argv)
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -274,7 +322,11 @@ int main(int argc, char **argv)
     iam_arena_free(arena);
     arena = NULL;
 
-    struct iam_api api = {.service = service};
+    struct iam_api api = {
+        .service = service,
+        .metrics_access = metrics_access,
+        .metrics_token = settings.metrics_token,
+    };
     router = iam_router_new();
     if (!router || iam_api_register_all(router, &api) != IAM_OK) {
         fprintf(stderr, "iamd: cannot build the route table\n");
@@ -286,18 +338,35 @@ int main(int argc, char **argv)
         .max_body_bytes = (size_t)settings.max_body,
         .connection_timeout_s = (unsigned)settings.connection_timeout,
         .max_connections = (unsigned)settings.max_connections,
+        .max_header_bytes = (size_t)settings.max_header_bytes,
+        .request_timeout_s = (unsigned)settings.request_timeout,
+        .tls_cert_file = settings.tls_cert,
+        .tls_key_file = settings.tls_key,
         .error_responder = iam_api_server_error,
     };
     if (iam_http_server_start(&server_options, router, &server, &err) != IAM_OK) {
         fprintf(stderr, "iamd: cannot serve on %s: %s\n", settings.listen, err.message);
         goto out;
     }
-    iam_log(IAM_LOG_INFO, "started", "listening on %s (port %u), issuer %s", settings.listen,
-            (unsigned)iam_http_server_port(server), issuer);
+    iam_log(IAM_LOG_INFO, "started", "listening on %s (port %u, %s), issuer %s", settings.listen,
+            (unsigned)iam_http_server_port(server), tls ? "https" : "http", issuer);
 
     int received = 0;
-    while (sigwait(&stop_signals, &received) != 0)
-        ;
+    for (;;) {
+        if (sigwait(&stop_signals, &received) != 0)
+            continue;
+        if (received != SIGHUP)
+            break;
+        if (!tls) {
+            iam_log(IAM_LOG_INFO, "sighup_ignored", "SIGHUP: nothing to reload without TLS");
+            continue;
+        }
+        iam_error_clear(&err);
+        if (iam_http_server_reload_tls(server, &err) == IAM_OK)
+            iam_log(IAM_LOG_INFO, "tls_reloaded", "new TLS handshakes use the certificate read now");
+        else
+            iam_log(IAM_LOG_ERROR, "tls_reload_failed", "keeping the previous certificate: %s", err.message);
+    }
     iam_log(IAM_LOG_INFO, "stopping", "signal %d", received);
     status = 0;
 out:

@@ -15,6 +15,8 @@
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,6 +56,21 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const execFileAsync = promisify(execFile);
 
+/** GET <url>/healthz on a connection of its own: the status, or 0 when nothing answered. With `ca`, over HTTPS trusting it. */
+async function healthStatus(url, ca) {
+  // agent: false: no pooled keep-alive connection is left open on the server (tests count connections).
+  const client = ca ? https : http;
+  return new Promise((resolve) => {
+    const req = client.get(`${url}/healthz`, { ca, timeout: 2000, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+      res.on('error', () => resolve(0));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+  });
+}
+
 /** The PostgreSQL maintenance URL the API tests run against, or undefined for SQLite. */
 export const databaseUrlBase = process.env.IAMD_TEST_DATABASE_URL_BASE || undefined;
 
@@ -92,6 +109,8 @@ export const SANITIZER_PATTERN = /ERROR: (AddressSanitizer|LeakSanitizer|ThreadS
  * options.useEnv: pass listen address and data dir as IAMD_LISTEN / IAMD_DATA_DIR instead of flags.
  * options.env: extra environment variables.
  * options.args: extra command-line arguments.
+ * options.https: { ca } when the server serves HTTPS (the arguments name the
+ *   certificate): the URL is https:// and the health check trusts `ca`.
  */
 export async function startServer(options = {}) {
   const bin = iamdBinary();
@@ -113,7 +132,7 @@ async function startOnce(bin, options) {
   const ownDir = !options.dataDir;
   const dataDir = options.dataDir ?? (await fsp.mkdtemp(path.join(os.tmpdir(), 'iamd-api-')));
   const listen = `127.0.0.1:${port}`;
-  const url = `http://${listen}`;
+  const url = `${options.https ? 'https' : 'http'}://${listen}`;
   const logDir = path.join(os.tmpdir(), 'iamd-api-logs');
   await fsp.mkdir(logDir, { recursive: true });
   const logPath = path.join(logDir, `${path.basename(dataDir)}-${port}.log`);
@@ -152,9 +171,7 @@ async function startOnce(bin, options) {
   while (Date.now() < deadline) {
     if (exited) break;
     try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.status === 200) { healthy = true; break; }
+      if (await healthStatus(url, options.https?.ca) === 200) { healthy = true; break; }
     } catch { /* not up yet */ }
     await sleep(50);
   }
