@@ -390,12 +390,14 @@ describe('three nodes on one PostgreSQL database', { concurrency: false }, () =>
     const svc = uniqueServiceName('outage');
     await registerService(on(A), admin, serviceDefinition(svc, [pdp.sid.iam_id]));
     const pdpAuth = { token: (await getToken(A.url, pdp.key)).access_token };
-    await sleep(1000); // the registration reaches B and C (bound 1 s, measured above)
+    const decide = (node) => authz(node, pdpAuth, [{ subject: subjectById(sid.iam_id), action: `${svc}.thing.read`,
+      resource: { attributes: { accountId, serviceName: svc } } }]);
+    const ready = await measureFlip(now(), nodes, decide, (r) => r.status === 200 && r.body?.responses?.[0]?.status === '200');
+    assertWithinBound('service registration (f)', ready);
 
     const kinds = {
       token: (node) => tokenRequest(node.url, key),
-      decision: (node) => authz(node, pdpAuth, [{ subject: subjectById(sid.iam_id), action: `${svc}.thing.read`,
-        resource: { attributes: { accountId, serviceName: svc } } }]),
+      decision: decide,
       write: (node) => api(node, 'POST', '/v1/serviceids', { ...admin, json: { account_id: accountId, name: uniqueName('f') } }),
       read: (node) => api(node, 'GET', `/v1/serviceids/${sid.id}`, admin),
     };
@@ -536,10 +538,12 @@ describe('three nodes on one PostgreSQL database', { concurrency: false }, () =>
       await registerService(on(extra[0]), admin, serviceDefinition(svc, [pdp.sid.iam_id]));
       await grant(on(extra[0]), admin, { iamId: sid.iam_id, roles: ['Reader'], resource: { serviceName: svc } });
       const pdpAuth = { token: (await getToken(extra[0].url, pdp.key)).access_token };
-      await sleep(1000);
       const token = (node) => tokenRequest(node.url, key);
       const decision = (node) => authz(node, pdpAuth, [{ subject: subjectById(sid.iam_id), action: `${svc}.thing.read`,
         resource: { attributes: { accountId, serviceName: svc } } }]);
+      const granted = await measureFlip(now(), extra, decision,
+        (r) => r.status === 200 && r.body?.responses?.[0]?.authorizationDecision?.permitted === true);
+      assertWithinBound('policy grant (h)', granted);
       for (const node of extra) {
         assert.equal((await token(node)).status, 200, `${node.name}: the key is used before the outage`);
         assert.equal(permittedList(await decision(node), 1)[0], true, `${node.name}: permitted before`);
