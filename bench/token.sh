@@ -32,78 +32,22 @@ done
 [[ $duration =~ ^[0-9]+$ && $duration -ge 1 && $duration -le 600 ]] || die "DURATION must be 1..600 seconds"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/iamd-bench.XXXXXX")
+# shellcheck source=bench/lib.sh
+source "$repo/bench/lib.sh"
 pid=
 cleanup() {
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
+  bench_stop_all
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+bench_start_iamd "$bin" "$work/data" "$work/iamd.log"
+url=$BENCH_URL
+pid=$BENCH_PID
 
-# Start iamd on a free port (retry if another process takes the port first).
-url=
-for _ in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 40000))
-  port_in_use "$port" && continue
-  rm -rf "$work/data"
-  mkdir -p "$work/data"
-  "$bin" --listen "127.0.0.1:$port" --data-dir "$work/data" >"$work/iamd.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 200); do
-    if curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; then
-      url="http://127.0.0.1:$port"
-      break 2
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  pid=
-done
-[[ -n $url ]] || { tail -20 "$work/iamd.log" >&2 || true; die "iamd did not start"; }
-
-json_field() { # json_field NAME < json: the first "NAME":"value" string
-  sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1
-}
-
-boot_file=$work/data/bootstrap-apikey.json
-[[ -f $boot_file ]] || die "no bootstrap-apikey.json in the data dir"
-boot_key=$(tr -d '\n' <"$boot_file" | json_field apikey)
-account=$(tr -d '\n' <"$boot_file" | json_field account_id)
-[[ -n $boot_key && -n $account ]] || die "cannot read the bootstrap key file"
-
-grant='urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey'
-admin_token=$(curl -fsS -X POST "$url/identity/token" \
-  -H 'Content-Type: application/x-www-form-urlencoded' \
-  --data "grant_type=$grant&apikey=$boot_key" | json_field access_token)
-[[ -n $admin_token ]] || die "token exchange with the bootstrap key failed"
-
-created=$(curl -fsS -X POST "$url/v1/serviceids" \
-  -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
-  --data "{\"account_id\":\"$account\",\"name\":\"bench-token\",\"apikey\":{\"name\":\"bench-key\"}}")
-svc_key=$(printf '%s' "$created" | grep -o '"apikey"[[:space:]]*:[[:space:]]*"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' | head -n 1)
-[[ -n $svc_key ]] || die "creating the service ID with a key failed: $created"
-
-# Sanity: the benchmarked request succeeds.
-status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/identity/token" \
-  -H 'Content-Type: application/x-www-form-urlencoded' --data "grant_type=$grant&apikey=$svc_key")
-[[ $status == 200 ]] || die "service ID token exchange returned $status"
-
-cat >"$work/token.lua" <<EOF
-wrk.method = "POST"
-wrk.path = "/identity/token"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Accept"] = "application/json"
-wrk.body = "grant_type=$grant&apikey=$svc_key&response_type=cloud_iam"
-EOF
+svc_key=$(bench_token_fixture "$url" "$work/data/bootstrap-apikey.json") || exit 1
+bench_token_lua "$svc_key" "$work/token.lua"
 
 cpu_ticks() { # utime + stime of the server, in clock ticks
   awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0
@@ -119,21 +63,13 @@ ticks1=$(cpu_ticks)
 kill -0 "$pid" 2>/dev/null || die "iamd died during the run: $(tail -5 "$work/iamd.log")"
 
 sed -n '/Latency Distribution/,/requests in/p' "$work/wrk.txt"
-total=$(awk '/requests in/ { print $1 }' "$work/wrk.txt")
-errors=$(awk -F: '/Non-2xx or 3xx responses/ { gsub(/ /, "", $2); print $2 }' "$work/wrk.txt")
-socket_errors=$(grep -m1 'Socket errors' "$work/wrk.txt" || true)
-rps=$(awk '/Requests\/sec/ { print $2 }' "$work/wrk.txt")
-errors=${errors:-0}
-[[ -n $total && -n $rps ]] || { cat "$work/wrk.txt" >&2; die "cannot parse wrk output"; }
-tokens_per_s=$(awk -v r="$rps" -v t="$total" -v e="$errors" 'BEGIN { printf "%.1f", (t > 0 ? r * (t - e) / t : 0) }')
+bench_wrk_parse "$work/wrk.txt"
+total=$WRK_TOTAL errors=$WRK_ERRORS socket_errors=$WRK_SOCKET_ERRORS tokens_per_s=$WRK_OK_RPS
 server_cpu_us=$(awk -v a="$ticks0" -v b="$ticks1" -v hz="$hz" -v t="$total" \
   'BEGIN { if (t > 0) printf "%.0f", (b - a) / hz * 1e6 / t; else print "n/a" }')
 
 # Stop the server before measuring the CPU's own signing rate.
-kill -TERM "$pid" 2>/dev/null || true
-for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-kill -KILL "$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
+bench_stop_all
 pid=
 
 echo

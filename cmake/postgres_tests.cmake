@@ -4,7 +4,8 @@
 #
 # Each test starts its own throwaway cluster (scripts/pg-test-cluster.sh run:
 # initdb in a temporary directory, a free loopback port) and stops and removes
-# it when done, so they run in parallel with everything else. The unit tests
+# it when done, so they run in parallel with everything else (cluster/postgres
+# starts its own: it stops and starts its server mid-test). The unit tests
 # read IAMD_TEST_STORE (the cluster's maintenance URL) and create one database
 # per test case; the API suite reads IAMD_TEST_DATABASE_URL_BASE and creates
 # one database per iamd it starts.
@@ -39,6 +40,13 @@ if(IAMD_PG_INITDB_DEBIAN OR IAMD_PG_INITDB_ON_PATH)
              COMMAND ${CMAKE_SOURCE_DIR}/tests/api/run-postgres.sh $<TARGET_FILE:iamd>
              WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
     set_tests_properties(api/node-postgres PROPERTIES TIMEOUT 1200)
+  endif()
+  # Several iamd nodes on one database (tests/cluster): starts its own cluster, which it stops and starts again.
+  if(NODE AND EXISTS ${CMAKE_SOURCE_DIR}/tests/cluster/run.sh)
+    add_test(NAME cluster/postgres
+             COMMAND ${CMAKE_SOURCE_DIR}/tests/cluster/run.sh $<TARGET_FILE:iamd>
+             WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+    set_tests_properties(cluster/postgres PROPERTIES TIMEOUT 300)
   endif()
 else()
   message(STATUS "PostgreSQL server not found: the PostgreSQL runs of the tests are not registered")

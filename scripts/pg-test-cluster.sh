@@ -4,6 +4,8 @@
 #   scripts/pg-test-cluster.sh start [DIR]   initdb in DIR, start on a free loopback port, print the URL
 #   scripts/pg-test-cluster.sh url [DIR]     print the URL of the cluster in DIR
 #   scripts/pg-test-cluster.sh stop [DIR]    stop the cluster and remove DIR
+#   scripts/pg-test-cluster.sh pause [DIR]   stop the server (fast shutdown), keep DIR (restart tests)
+#   scripts/pg-test-cluster.sh resume [DIR]  start the server of DIR again, on the same port
 #   scripts/pg-test-cluster.sh run CMD...    start a cluster in a new temporary directory, run CMD with
 #                                            IAMD_TEST_STORE and IAMD_TEST_DATABASE_URL_BASE set to its
 #                                            URL (and IAMD_PG_BIN to the server's bin directory), then
@@ -84,6 +86,15 @@ cmd_url() {
   echo "postgresql://postgres@127.0.0.1:$(cat "$dir/port")/postgres"
 }
 
+# Starts the server of the cluster in DIR on PORT (and waits until it accepts connections).
+start_server() {
+  local bin=$1 user=$2 dir=$3 port=$4
+  as_user "$user" "$bin/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --wait --timeout=30 \
+    --options="-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir \
+               -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null 2>&1
+}
+
 cmd_start() {
   local dir=${1:-$(default_dir)}
   local bin user
@@ -101,10 +112,7 @@ cmd_start() {
   local port started=0
   for _ in 1 2 3 4 5; do
     port=$(free_port)
-    if as_user "$user" "$bin/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --wait --timeout=30 \
-         --options="-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir \
-                    -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-         start >/dev/null 2>&1; then
+    if start_server "$bin" "$user" "$dir" "$port"; then
       started=1
       break
     fi
@@ -132,6 +140,20 @@ cmd_stop() {
   rm -rf "$dir"
 }
 
+cmd_pause() {
+  local dir=${1:-$(default_dir)}
+  [[ -f $dir/port ]] || die "no cluster in $dir"
+  as_user "$(cluster_user)" "$(pg_bin)/pg_ctl" --pgdata="$dir/data" stop --mode=fast --wait >/dev/null 2>&1 \
+    || die "the server of $dir did not stop"
+}
+
+cmd_resume() {
+  local dir=${1:-$(default_dir)}
+  [[ -f $dir/port ]] || die "no cluster in $dir"
+  start_server "$(pg_bin)" "$(cluster_user)" "$dir" "$(cat "$dir/port")" \
+    || { tail -n 20 "$dir/server.log" >&2 || true; die "the server of $dir did not start again"; }
+}
+
 cmd_run() {
   (($# > 0)) || die "run: no command given"
   local dir url status=0
@@ -147,6 +169,8 @@ case ${1:-} in
   start) shift; cmd_start "$@" ;;
   url) shift; cmd_url "$@" ;;
   stop) shift; cmd_stop "$@" ;;
+  pause) shift; cmd_pause "$@" ;;
+  resume) shift; cmd_resume "$@" ;;
   run) shift; cmd_run "$@" ;;
-  *) echo "usage: $0 start|url|stop [DIR] | run CMD..." >&2; exit 2 ;;
+  *) echo "usage: $0 start|url|stop|pause|resume [DIR] | run CMD..." >&2; exit 2 ;;
 esac

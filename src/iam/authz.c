@@ -16,6 +16,8 @@
  *  6. otherwise the policy engine decides on the object's resource attributes
  *     (serviceName, resourceType, resource): allowed only if a policy grants
  *     the action. A refusal is IAM_EDENIED with IBM's code.
+ * A database failure while checking (settings, the account's owner, a service
+ * ID's creator) is IAM_EUNAVAILABLE (503), never a guessed refusal.
  */
 #include <string.h>
 
@@ -57,10 +59,27 @@ static enum iam_result deny(struct iam_error *err, const char *action)
                          action);
 }
 
-/* RESTRICTED creation needs the creator role, which only a policy grants. */
-static bool creation_restricted(struct iam_service *service, struct iam_arena *arena, const char *account_id,
-                                const char *action, const struct iam_target *target, const struct iam_principal *who)
+static enum iam_result unavailable(struct iam_error *err)
 {
+    return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
+}
+
+/* Whether a store call failed because the database is away: answered 503, not guessed. */
+static bool store_unavailable(enum iam_result result)
+{
+    return result == IAM_ESTORE || result == IAM_EUNAVAILABLE;
+}
+
+/*
+ * RESTRICTED creation needs the creator role, which only a policy grants.
+ * Sets `*restricted`; a database failure is returned (so it answers 503).
+ */
+static enum iam_result creation_restricted(struct iam_service *service, struct iam_arena *arena,
+                                           const char *account_id, const char *action,
+                                           const struct iam_target *target, const struct iam_principal *who,
+                                           bool *restricted)
+{
+    *restricted = false;
     const char *setting = NULL;
     if (is_action(action, IAM_ACTION_SERVICEID_CREATE))
         setting = "restrict_create_service_id";
@@ -68,11 +87,13 @@ static bool creation_restricted(struct iam_service *service, struct iam_arena *a
              !starts_with(target->owner_iam_id, "iam-ServiceId-") && who->kind == IAM_PRINCIPAL_USER)
         setting = "restrict_create_platform_apikey";
     if (!setting)
-        return false;
+        return IAM_OK;
     const char *value = NULL;
-    if (iam_settings_value(service, arena, account_id, setting, &value) != IAM_OK)
-        return true; /* cannot tell: fail closed */
-    return strcmp(value, "RESTRICTED") == 0;
+    enum iam_result result = iam_settings_value(service, arena, account_id, setting, &value);
+    if (store_unavailable(result))
+        return result;
+    *restricted = result != IAM_OK || strcmp(value, "RESTRICTED") == 0; /* cannot tell: fail closed */
+    return IAM_OK;
 }
 
 /* Asks the engine, describing the target as IBM policies name resources. */
@@ -122,28 +143,43 @@ static bool engine_permits(struct iam_service *service, const struct iam_princip
     return iam_engine_decide(service->engine, &request, &decision) == IAM_OK && decision.permitted;
 }
 
-/* The creator rule: `who` created the service ID the target is, or whose key the target is. */
-static bool created_by_caller(struct iam_service *service, struct iam_arena *arena, const struct iam_principal *who,
-                              const struct iam_target *target)
+/*
+ * The creator rule: sets `*creator` when `who` created the service ID the
+ * target is, or whose key the target is. A database failure is returned.
+ */
+static enum iam_result created_by_caller(struct iam_service *service, struct iam_arena *arena,
+                                         const struct iam_principal *who, const struct iam_target *target,
+                                         bool *creator)
 {
-    if (target->created_by)
-        return strcmp(target->created_by, who->iam_id) == 0 && starts_with(target->owner_iam_id, "iam-ServiceId-");
+    *creator = false;
+    if (target->created_by) {
+        *creator = strcmp(target->created_by, who->iam_id) == 0 && starts_with(target->owner_iam_id, "iam-ServiceId-");
+        return IAM_OK;
+    }
     if (!starts_with(target->owner_iam_id, "iam-ServiceId-"))
-        return false;
+        return IAM_OK;
     struct iam_service_id_record service_id;
-    if (iam_store_service_id_get_by_iam_id(service->store, arena, target->account_id, target->owner_iam_id,
-                                           &service_id) != IAM_OK)
-        return false;
-    return service_id.created_by && strcmp(service_id.created_by, who->iam_id) == 0;
+    enum iam_result result = iam_store_service_id_get_by_iam_id(service->store, arena, target->account_id,
+                                                                target->owner_iam_id, &service_id);
+    if (store_unavailable(result))
+        return result;
+    *creator = result == IAM_OK && service_id.created_by && strcmp(service_id.created_by, who->iam_id) == 0;
+    return IAM_OK;
 }
 
-static bool is_account_owner(struct iam_service *service, struct iam_arena *arena, const struct iam_principal *who)
+/* Sets `*owner`; a database failure is returned (so it answers 503). */
+static enum iam_result is_account_owner(struct iam_service *service, struct iam_arena *arena,
+                                        const struct iam_principal *who, bool *owner)
 {
+    *owner = false;
     if (who->kind != IAM_PRINCIPAL_USER)
-        return false;
+        return IAM_OK;
     struct iam_account_record account;
-    return iam_store_account_get(service->store, arena, who->account_id, &account) == IAM_OK && account.owner_iam_id &&
-           strcmp(account.owner_iam_id, who->iam_id) == 0;
+    enum iam_result result = iam_store_account_get(service->store, arena, who->account_id, &account);
+    if (store_unavailable(result))
+        return result;
+    *owner = result == IAM_OK && account.owner_iam_id && strcmp(account.owner_iam_id, who->iam_id) == 0;
+    return IAM_OK;
 }
 
 enum iam_result iam_authz_check(struct iam_service *service, const struct iam_principal *who, const char *action,
@@ -159,14 +195,22 @@ enum iam_result iam_authz_check(struct iam_service *service, const struct iam_pr
     enum iam_result result = IAM_OK;
     bool own = target->owner_iam_id && strcmp(target->owner_iam_id, who->iam_id) == 0;
 
-    if (creation_restricted(service, arena, target->account_id, action, target, who)) {
+    bool restricted = false, owner = false;
+    result = creation_restricted(service, arena, target->account_id, action, target, who, &restricted);
+    if (result == IAM_OK && !restricted)
+        result = is_account_owner(service, arena, who, &owner);
+    if (result != IAM_OK) {
+        result = unavailable(err);
+        goto out;
+    }
+    if (restricted) {
         /* Only the creator roles grant these actions; no owner or self shortcut. */
         const char *creator_action = is_action(action, IAM_ACTION_SERVICEID_CREATE) ? action
                                                                                     : IAM_ACTION_USER_APIKEY_CREATE;
         result = engine_permits(service, who, creator_action, target) ? IAM_OK : deny(err, action);
         goto out;
     }
-    if (is_account_owner(service, arena, who))
+    if (owner)
         goto out;
     if (own && who->kind == IAM_PRINCIPAL_USER && starts_with(action, "iam-identity.apikey."))
         goto out; /* a user's own API keys */
@@ -185,7 +229,12 @@ enum iam_result iam_authz_check(struct iam_service *service, const struct iam_pr
         !starts_with(target->owner_iam_id, "iam-ServiceId-") &&
         engine_permits(service, who, IAM_ACTION_APIKEY_MANAGE, target))
         goto out;
-    if (starts_with(action, "iam-identity.") && created_by_caller(service, arena, who, target))
+    bool creator = false;
+    if (starts_with(action, "iam-identity.") && created_by_caller(service, arena, who, target, &creator) != IAM_OK) {
+        result = unavailable(err);
+        goto out;
+    }
+    if (creator)
         goto out;
     result = deny(err, action);
 out:
