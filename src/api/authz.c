@@ -13,6 +13,13 @@
  * request" otherwise); questions about iamd's own services are answered for
  * the owner of the resource's account only. Decisions come from the
  * in-memory engine: no database query per decision.
+ *
+ * While the database cannot be reached the engine's snapshot keeps answering
+ * for at most --max-staleness after it was last confirmed current; then every
+ * endpoint here answers 503 BXNIM0503E (iam_engine_check_current) instead of
+ * deciding on data that may be out of date. A check that needs the database
+ * (the account owner asking about a built-in service) is a 503 as soon as
+ * the database fails.
  */
 #include <pthread.h>
 #include <string.h>
@@ -196,19 +203,47 @@ static const char *parse_environment(const json_t *environment, struct authz_ite
                            "environment attributes must be strings");
 }
 
-/* Whether `who` may ask about `service_name` in `account_id`. */
-static bool caller_may_ask(struct iam_api *api, struct iam_arena *arena, const struct iam_principal *who,
-                           const char *service_name, const char *account_id)
+/*
+ * Whether `who` may ask about `service_name` in `account_id`: IAM_OK, IAM_EDENIED,
+ * or IAM_EUNAVAILABLE when the answer needs the database and it failed.
+ */
+static enum iam_result caller_may_ask(struct iam_api *api, struct iam_arena *arena, const struct iam_principal *who,
+                                      const char *service_name, const char *account_id)
 {
     struct iam_engine *engine = api->service->engine;
     if (iam_engine_service_pdp_client(engine, service_name, who->iam_id))
-        return true;
+        return IAM_OK;
     if (!iam_engine_service_builtin(engine, service_name) || who->kind != IAM_PRINCIPAL_USER ||
         strcmp(who->account_id, account_id) != 0)
-        return false;
+        return IAM_EDENIED;
     struct iam_account_record account;
-    return iam_store_account_get(api->service->store, arena, account_id, &account) == IAM_OK &&
-           account.owner_iam_id && strcmp(account.owner_iam_id, who->iam_id) == 0;
+    enum iam_result result = iam_store_account_get(api->service->store, arena, account_id, &account);
+    if (iam_store_failed(result))
+        return IAM_EUNAVAILABLE;
+    return result == IAM_OK && account.owner_iam_id && strcmp(account.owner_iam_id, who->iam_id) == 0 ? IAM_OK
+                                                                                                     : IAM_EDENIED;
+}
+
+static void respond_unavailable(struct iam_http_request *request, struct iam_http_response *response)
+{
+    iam_api_fail(request, response, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
+}
+
+/*
+ * Authenticates the caller and checks that the engine may decide from memory
+ * (the database answers, or was confirmed within --max-staleness); answers
+ * 401 or 503 itself when not.
+ */
+static bool ready_to_decide(struct iam_api *api, struct iam_http_request *request, struct iam_http_response *response,
+                            struct iam_principal *who)
+{
+    if (!iam_api_authenticate(api, request, response, who))
+        return false;
+    if (iam_engine_check_current(api->service->engine) != IAM_OK) {
+        respond_unavailable(request, response);
+        return false;
+    }
+    return true;
 }
 
 static json_t *attributes_json(const struct iam_engine_attribute *list, size_t count, const char *account_id)
@@ -314,7 +349,7 @@ static void handle_authz(struct iam_http_request *request, struct iam_http_respo
 {
     struct iam_api *api = context;
     struct iam_principal who;
-    if (!iam_api_authenticate(api, request, response, &who))
+    if (!ready_to_decide(api, request, response, &who))
         return;
     json_t *body = read_array(request, response, AUTHZ_MAX_ITEMS);
     if (!body)
@@ -323,19 +358,28 @@ static void handle_authz(struct iam_http_request *request, struct iam_http_respo
     int64_t now = iam_now();
     size_t index;
     json_t *entry;
+    enum iam_result may_ask = IAM_OK;
     json_array_foreach(body, index, entry) {
         struct authz_item item;
         const char *problem = parse_item(request->arena, entry, true, &item);
         json_t *answer;
         if (problem)
             answer = item_error("400", "invalid_request", problem, request->request_id);
-        else if (!caller_may_ask(api, request->arena, &who, item.service_name, item.account_id))
+        else if ((may_ask = caller_may_ask(api, request->arena, &who, item.service_name, item.account_id)) ==
+                 IAM_EUNAVAILABLE)
+            break;
+        else if (may_ask != IAM_OK)
             answer = item_error("403", "unauthorized", AUTHZ_UNAUTHORIZED, request->request_id);
         else
             answer = decide_item(api, request, &item, now);
         json_array_append_new(responses, answer);
     }
     json_decref(body);
+    if (may_ask == IAM_EUNAVAILABLE) {
+        json_decref(responses);
+        respond_unavailable(request, response);
+        return;
+    }
     iam_http_respond_json(request, response, 200,
                           json_pack("{s:o,s:o}", "responses", responses, "cacheKeyPattern", cache_key_pattern()));
 }
@@ -344,7 +388,7 @@ static void handle_bulk(struct iam_http_request *request, struct iam_http_respon
 {
     struct iam_api *api = context;
     struct iam_principal who;
-    if (!iam_api_authenticate(api, request, response, &who))
+    if (!ready_to_decide(api, request, response, &who))
         return;
     json_t *body = NULL;
     struct iam_error err;
@@ -376,6 +420,7 @@ static void handle_bulk(struct iam_http_request *request, struct iam_http_respon
     size_t index;
     json_t *entry;
     bool refused = false;
+    enum iam_result may_ask = IAM_OK;
     json_array_foreach(unique, index, entry) {
         struct authz_item item = base;
         item.resource_count = 0;
@@ -393,7 +438,8 @@ static void handle_bulk(struct iam_http_request *request, struct iam_http_respon
             json_array_append_new(decisions, json_pack("{s:s,s:s}", "decision", "Deny", "reason", "invalid"));
             continue;
         }
-        if (!caller_may_ask(api, request->arena, &who, item.service_name, item.account_id)) {
+        may_ask = caller_may_ask(api, request->arena, &who, item.service_name, item.account_id);
+        if (may_ask != IAM_OK) {
             json_decref(wrapped);
             refused = true;
             break;
@@ -411,7 +457,10 @@ static void handle_bulk(struct iam_http_request *request, struct iam_http_respon
     json_decref(body);
     if (refused) {
         json_decref(decisions);
-        iam_api_fail(request, response, IAM_EDENIED, "BXNIM0513E", AUTHZ_UNAUTHORIZED);
+        if (may_ask == IAM_EUNAVAILABLE)
+            respond_unavailable(request, response);
+        else
+            iam_api_fail(request, response, IAM_EDENIED, "BXNIM0513E", AUTHZ_UNAUTHORIZED);
         return;
     }
     iam_http_respond_json(request, response, 200,
@@ -439,7 +488,7 @@ static void handle_roles(struct iam_http_request *request, struct iam_http_respo
 {
     struct iam_api *api = context;
     struct iam_principal who;
-    if (!iam_api_authenticate(api, request, response, &who))
+    if (!ready_to_decide(api, request, response, &who))
         return;
     json_t *body = read_array(request, response, AUTHZ_MAX_ITEMS);
     if (!body)
@@ -449,6 +498,7 @@ static void handle_roles(struct iam_http_request *request, struct iam_http_respo
     const char *first_account = NULL;
     size_t index;
     json_t *entry;
+    enum iam_result may_ask = IAM_OK;
     json_array_foreach(body, index, entry) {
         struct authz_item item;
         const char *problem = parse_item(request->arena, entry, false, &item);
@@ -458,9 +508,13 @@ static void handle_roles(struct iam_http_request *request, struct iam_http_respo
         if (!problem && !first_account)
             first_account = item.account_id;
         json_t *answer;
+        if (!problem &&
+            (may_ask = caller_may_ask(api, request->arena, &who, item.service_name, item.account_id)) ==
+                IAM_EUNAVAILABLE)
+            break;
         if (problem) {
             answer = item_error("400", "invalid_request", problem, request->request_id);
-        } else if (!caller_may_ask(api, request->arena, &who, item.service_name, item.account_id)) {
+        } else if (may_ask != IAM_OK) {
             answer = item_error("403", "unauthorized", AUTHZ_UNAUTHORIZED, request->request_id);
         } else {
             struct iam_engine_request question = engine_request(&item, now);
@@ -482,6 +536,11 @@ static void handle_roles(struct iam_http_request *request, struct iam_http_respo
         json_array_append_new(responses, answer);
     }
     json_decref(body);
+    if (may_ask == IAM_EUNAVAILABLE) {
+        json_decref(responses);
+        respond_unavailable(request, response);
+        return;
+    }
     iam_http_respond_json(request, response, 200,
                           json_pack("{s:o,s:s,s:[]}", "responses", responses, "transactionId", request->request_id,
                                     "errors"));
@@ -491,7 +550,7 @@ static void handle_explain(struct iam_http_request *request, struct iam_http_res
 {
     struct iam_api *api = context;
     struct iam_principal who;
-    if (!iam_api_authenticate(api, request, response, &who))
+    if (!ready_to_decide(api, request, response, &who))
         return;
     json_t *body = NULL;
     struct iam_error err;
