@@ -11,15 +11,13 @@
  * goes in the body. A caller may ask only about services that list it in
  * their definition's pdp_clients (a per-item 403 "unauthorized to make this
  * request" otherwise); questions about iamd's own services are answered for
- * the owner of the resource's account only. Decisions come from the
- * in-memory engine: no database query per decision.
+ * the owner of the resource's account only. Decisions, and who may ask,
+ * come from the in-memory engine: no database query per decision.
  *
  * While the database cannot be reached the engine's snapshot keeps answering
  * for at most --max-staleness after it was last confirmed current; then every
- * endpoint here answers 503 BXNIM0503E (iam_engine_check_current) instead of
- * deciding on data that may be out of date. A check that needs the database
- * (the account owner asking about a built-in service) is a 503 as soon as
- * the database fails.
+ * endpoint here answers 503 BXNIM0503E (iam_engine_check_current) rather
+ * than decide on data that may be out of date.
  */
 #include <pthread.h>
 #include <string.h>
@@ -203,30 +201,17 @@ static const char *parse_environment(const json_t *environment, struct authz_ite
                            "environment attributes must be strings");
 }
 
-/*
- * Whether `who` may ask about `service_name` in `account_id`: IAM_OK, IAM_EDENIED,
- * or IAM_EUNAVAILABLE when the answer needs the database and it failed.
- */
-static enum iam_result caller_may_ask(struct iam_api *api, struct iam_arena *arena, const struct iam_principal *who,
-                                      const char *service_name, const char *account_id)
+/* Whether `who` may ask about `service_name` in `account_id`. */
+static bool caller_may_ask(struct iam_api *api, const struct iam_principal *who, const char *service_name,
+                           const char *account_id)
 {
     struct iam_engine *engine = api->service->engine;
     if (iam_engine_service_pdp_client(engine, service_name, who->iam_id))
-        return IAM_OK;
+        return true;
     if (!iam_engine_service_builtin(engine, service_name) || who->kind != IAM_PRINCIPAL_USER ||
         strcmp(who->account_id, account_id) != 0)
-        return IAM_EDENIED;
-    struct iam_account_record account;
-    enum iam_result result = iam_store_account_get(api->service->store, arena, account_id, &account);
-    if (iam_store_failed(result))
-        return IAM_EUNAVAILABLE;
-    return result == IAM_OK && account.owner_iam_id && strcmp(account.owner_iam_id, who->iam_id) == 0 ? IAM_OK
-                                                                                                     : IAM_EDENIED;
-}
-
-static void respond_unavailable(struct iam_http_request *request, struct iam_http_response *response)
-{
-    iam_api_fail(request, response, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
+        return false;
+    return iam_engine_account_owner(engine, account_id, who->iam_id);
 }
 
 /*
@@ -240,7 +225,7 @@ static bool ready_to_decide(struct iam_api *api, struct iam_http_request *reques
     if (!iam_api_authenticate(api, request, response, who))
         return false;
     if (iam_engine_check_current(api->service->engine) != IAM_OK) {
-        respond_unavailable(request, response);
+        iam_api_fail(request, response, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
         return false;
     }
     return true;
@@ -358,28 +343,19 @@ static void handle_authz(struct iam_http_request *request, struct iam_http_respo
     int64_t now = iam_now();
     size_t index;
     json_t *entry;
-    enum iam_result may_ask = IAM_OK;
     json_array_foreach(body, index, entry) {
         struct authz_item item;
         const char *problem = parse_item(request->arena, entry, true, &item);
         json_t *answer;
         if (problem)
             answer = item_error("400", "invalid_request", problem, request->request_id);
-        else if ((may_ask = caller_may_ask(api, request->arena, &who, item.service_name, item.account_id)) ==
-                 IAM_EUNAVAILABLE)
-            break;
-        else if (may_ask != IAM_OK)
+        else if (!caller_may_ask(api, &who, item.service_name, item.account_id))
             answer = item_error("403", "unauthorized", AUTHZ_UNAUTHORIZED, request->request_id);
         else
             answer = decide_item(api, request, &item, now);
         json_array_append_new(responses, answer);
     }
     json_decref(body);
-    if (may_ask == IAM_EUNAVAILABLE) {
-        json_decref(responses);
-        respond_unavailable(request, response);
-        return;
-    }
     iam_http_respond_json(request, response, 200,
                           json_pack("{s:o,s:o}", "responses", responses, "cacheKeyPattern", cache_key_pattern()));
 }
@@ -420,7 +396,6 @@ static void handle_bulk(struct iam_http_request *request, struct iam_http_respon
     size_t index;
     json_t *entry;
     bool refused = false;
-    enum iam_result may_ask = IAM_OK;
     json_array_foreach(unique, index, entry) {
         struct authz_item item = base;
         item.resource_count = 0;
@@ -438,8 +413,7 @@ static void handle_bulk(struct iam_http_request *request, struct iam_http_respon
             json_array_append_new(decisions, json_pack("{s:s,s:s}", "decision", "Deny", "reason", "invalid"));
             continue;
         }
-        may_ask = caller_may_ask(api, request->arena, &who, item.service_name, item.account_id);
-        if (may_ask != IAM_OK) {
+        if (!caller_may_ask(api, &who, item.service_name, item.account_id)) {
             json_decref(wrapped);
             refused = true;
             break;
@@ -457,10 +431,7 @@ static void handle_bulk(struct iam_http_request *request, struct iam_http_respon
     json_decref(body);
     if (refused) {
         json_decref(decisions);
-        if (may_ask == IAM_EUNAVAILABLE)
-            respond_unavailable(request, response);
-        else
-            iam_api_fail(request, response, IAM_EDENIED, "BXNIM0513E", AUTHZ_UNAUTHORIZED);
+        iam_api_fail(request, response, IAM_EDENIED, "BXNIM0513E", AUTHZ_UNAUTHORIZED);
         return;
     }
     iam_http_respond_json(request, response, 200,
@@ -498,7 +469,6 @@ static void handle_roles(struct iam_http_request *request, struct iam_http_respo
     const char *first_account = NULL;
     size_t index;
     json_t *entry;
-    enum iam_result may_ask = IAM_OK;
     json_array_foreach(body, index, entry) {
         struct authz_item item;
         const char *problem = parse_item(request->arena, entry, false, &item);
@@ -508,13 +478,9 @@ static void handle_roles(struct iam_http_request *request, struct iam_http_respo
         if (!problem && !first_account)
             first_account = item.account_id;
         json_t *answer;
-        if (!problem &&
-            (may_ask = caller_may_ask(api, request->arena, &who, item.service_name, item.account_id)) ==
-                IAM_EUNAVAILABLE)
-            break;
         if (problem) {
             answer = item_error("400", "invalid_request", problem, request->request_id);
-        } else if (may_ask != IAM_OK) {
+        } else if (!caller_may_ask(api, &who, item.service_name, item.account_id)) {
             answer = item_error("403", "unauthorized", AUTHZ_UNAUTHORIZED, request->request_id);
         } else {
             struct iam_engine_request question = engine_request(&item, now);
@@ -536,11 +502,6 @@ static void handle_roles(struct iam_http_request *request, struct iam_http_respo
         json_array_append_new(responses, answer);
     }
     json_decref(body);
-    if (may_ask == IAM_EUNAVAILABLE) {
-        json_decref(responses);
-        respond_unavailable(request, response);
-        return;
-    }
     iam_http_respond_json(request, response, 200,
                           json_pack("{s:o,s:s,s:[]}", "responses", responses, "transactionId", request->request_id,
                                     "errors"));

@@ -1,10 +1,11 @@
 /*
  * authn.c: API keys and access tokens in, principals out (see authn.h).
- * Every authentication re-checks the state of the key and of its identity,
+ * Every authentication re-checks the state of the key and of its identity:
  * in memory while nothing was written since it was last read from the store
  * (the credential cache and the verified-token cache, both bound to the
- * engine's revision), so a disabled key or a deleted identity stops working
- * at once through this process and within engine_refresh_ms through others.
+ * engine's snapshot serial, which moves with the store revision), else from
+ * the store. So a disabled key or a deleted identity stops working at once
+ * through this process and within engine_refresh_ms through others.
  */
 #include "iam/authn.h"
 
@@ -130,14 +131,14 @@ enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *
         return iam_error_set(err, result, "BXNIM0500E", "Cannot check the API key.");
     int64_t now = iam_now();
     /*
-     * Memory first. The cache needs the engine's revision to know an entry is
+     * Memory first. The cache needs the engine's snapshot serial to know an entry is
      * still true, and serves only while the engine says memory may stand in for
      * the store (iam_engine_check_current); otherwise the store decides, and a
      * store that cannot be reached is a 503. A caller that wants the key's whole
      * record reads the store.
      */
     struct iam_credential_cache *cache = service->engine && !key ? service->credential_cache : NULL;
-    struct iam_credential_stamp stamp = iam_credential_cache_stamp(cache, iam_engine_revision(service->engine));
+    struct iam_credential_stamp stamp = iam_credential_cache_stamp(cache, iam_engine_snapshot_serial(service->engine));
     struct iam_credential cached;
     if (iam_credential_cache_lookup(cache, arena, hash, stamp, &cached) &&
         iam_engine_check_current(service->engine) == IAM_OK) {
@@ -184,7 +185,7 @@ struct cache_entry {
     uint8_t key[IAM_HASH_SIZE]; /* SHA-256 of the token */
     bool used;
     int64_t exp;
-    int64_t revision;
+    int64_t snapshot; /* iam_engine_snapshot_serial when verified */
     uint64_t generation;
     enum iam_principal_kind kind;
     char iam_id[64];
@@ -258,7 +259,7 @@ static const char *cache_text(struct iam_arena *arena, const char *field)
 }
 
 static bool cache_lookup(struct iam_service *service, struct iam_arena *arena, const uint8_t key[IAM_HASH_SIZE],
-                         int64_t now, int64_t revision, uint64_t generation, struct iam_principal *who)
+                         int64_t now, int64_t snapshot, uint64_t generation, struct iam_principal *who)
 {
     struct iam_authn_cache *cache = service->authn_cache;
     if (!cache)
@@ -268,7 +269,7 @@ static bool cache_lookup(struct iam_service *service, struct iam_arena *arena, c
     pthread_mutex_lock(lock);
     const struct cache_entry *entry = &cache->entries[slot];
     bool hit = entry->used && iam_bytes_equal(entry->key, key, IAM_HASH_SIZE) && now < entry->exp &&
-               entry->revision == revision && entry->generation == generation;
+               entry->snapshot == snapshot && entry->generation == generation;
     if (hit) {
         memset(who, 0, sizeof *who);
         who->kind = entry->kind;
@@ -286,14 +287,14 @@ static bool cache_lookup(struct iam_service *service, struct iam_arena *arena, c
     return hit;
 }
 
-static void cache_store(struct iam_service *service, const uint8_t key[IAM_HASH_SIZE], int64_t exp, int64_t revision,
+static void cache_store(struct iam_service *service, const uint8_t key[IAM_HASH_SIZE], int64_t exp, int64_t snapshot,
                         uint64_t generation, const struct iam_principal *who)
 {
     struct iam_authn_cache *cache = service->authn_cache;
     if (!cache || generation != atomic_load(&cache->generation))
         return;
     struct cache_entry entry = {
-        .used = true, .exp = exp, .revision = revision, .generation = generation, .kind = who->kind};
+        .used = true, .exp = exp, .snapshot = snapshot, .generation = generation, .kind = who->kind};
     memcpy(entry.key, key, IAM_HASH_SIZE);
     if (!cache_copy(entry.iam_id, sizeof entry.iam_id, who->iam_id) ||
         !cache_copy(entry.account_id, sizeof entry.account_id, who->account_id) ||
@@ -330,9 +331,9 @@ enum iam_result iam_authn_access_token(struct iam_service *service, struct iam_a
     uint8_t key[IAM_HASH_SIZE];
     bool cacheable = !claims_out && service->engine && service->authn_cache && token &&
                      strlen(token) <= IAM_JWT_DEFAULT_MAX_LENGTH && iam_sha256(token, strlen(token), key) == IAM_OK;
-    int64_t revision = cacheable ? iam_engine_revision(service->engine) : 0;
+    int64_t snapshot = cacheable ? iam_engine_snapshot_serial(service->engine) : 0;
     uint64_t generation = cacheable ? atomic_load(&service->authn_cache->generation) : 0;
-    if (cacheable && cache_lookup(service, arena, key, now, revision, generation, who) &&
+    if (cacheable && cache_lookup(service, arena, key, now, snapshot, generation, who) &&
         iam_engine_check_current(service->engine) == IAM_OK)
         return IAM_OK;
     struct iam_jwt_verify_options options = {
@@ -368,7 +369,7 @@ enum iam_result iam_authn_access_token(struct iam_service *service, struct iam_a
     }
     json_t *exp = json_object_get(claims, "exp");
     if (cacheable && json_is_integer(exp))
-        cache_store(service, key, json_integer_value(exp), revision, generation, who);
+        cache_store(service, key, json_integer_value(exp), snapshot, generation, who);
     if (claims_out)
         *claims_out = claims;
     else

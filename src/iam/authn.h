@@ -28,7 +28,8 @@
  *
  * A key seen before is answered from the credential cache
  * (iam/credential_cache.h) without reading the store, while the engine's
- * revision has not moved and the engine says memory may be served
+ * snapshot has not changed since it was read (no write seen on any node, none
+ * through this process) and the engine says memory may be served
  * (iam_engine_check_current: during a store outage, up to --max-staleness).
  * Unknown keys always read the store. With `key` the store is always read.
  */
@@ -48,7 +49,8 @@ enum iam_result iam_authn_access_token(struct iam_service *service, struct iam_a
 /*
  * The verified-token cache: an access token verified once (signature, claims,
  * identity) is remembered by its SHA-256 until its exp, and trusted again
- * only while the engine revision it was verified at is current, nothing was
+ * only while the engine snapshot it was verified at is current
+ * (iam_engine_snapshot_serial: the store revision has not moved), nothing was
  * forgotten since (iam_authn_forget), and the engine says memory may be
  * served (iam_engine_check_current). Every write that can end an identity
  * (deleting a service ID, disabling or removing a user) bumps the store

@@ -97,9 +97,9 @@ void iam_credential_cache_free(struct iam_credential_cache *cache)
     free(cache);
 }
 
-struct iam_credential_stamp iam_credential_cache_stamp(struct iam_credential_cache *cache, int64_t revision)
+struct iam_credential_stamp iam_credential_cache_stamp(struct iam_credential_cache *cache, int64_t snapshot)
 {
-    struct iam_credential_stamp stamp = {.revision = revision, .generation = 0};
+    struct iam_credential_stamp stamp = {.snapshot = snapshot, .generation = 0};
     if (cache)
         stamp.generation = atomic_load(&cache->generation);
     return stamp;
@@ -126,7 +126,7 @@ static pthread_mutex_t *lock_of(struct iam_credential_cache *cache, size_t slot)
 
 static bool stamp_equal(struct iam_credential_stamp a, struct iam_credential_stamp b)
 {
-    return a.revision == b.revision && a.generation == b.generation;
+    return a.snapshot == b.snapshot && a.generation == b.generation;
 }
 
 /* The fields of `credential` in packing order. */

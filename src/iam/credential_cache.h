@@ -7,9 +7,10 @@
  * authentication needs: the key's id, account, identity, disabled flag and
  * expiry, and the identity as a principal when the key was usable.
  *
- * Trust is bound to a stamp taken BEFORE the store was read: the store
- * revision of the engine's snapshot (iam_engine_revision), which every write
- * on any node moves, and this cache's generation, which
+ * Trust is bound to a stamp taken BEFORE the store was read: the serial of
+ * the engine's snapshot (iam_engine_snapshot_serial), which moves when the
+ * engine sees the store revision move (every write on any node), and this
+ * cache's generation, which
  * iam_credential_cache_invalidate moves at once on a write through this
  * process. A lookup hits only when both are unchanged, so a key disabled or
  * deleted through this process stops at the next lookup, and through another
@@ -51,7 +52,7 @@ struct iam_credential {
 
 /* The validity tag of an entry: read it before reading the store. */
 struct iam_credential_stamp {
-    int64_t revision;    /* iam_engine_revision when the read started */
+    int64_t snapshot;    /* iam_engine_snapshot_serial when the read started */
     uint64_t generation; /* the cache's generation when the read started */
 };
 
@@ -61,8 +62,8 @@ struct iam_credential_cache;
 enum iam_result iam_credential_cache_new(size_t slots, struct iam_credential_cache **out) IAM_MUST_CHECK;
 void iam_credential_cache_free(struct iam_credential_cache *cache);
 
-/* The stamp to read the store under, for `revision` (the engine's current one). */
-struct iam_credential_stamp iam_credential_cache_stamp(struct iam_credential_cache *cache, int64_t revision);
+/* The stamp to read the store under, for `snapshot` (the engine's current serial). */
+struct iam_credential_stamp iam_credential_cache_stamp(struct iam_credential_cache *cache, int64_t snapshot);
 
 /*
  * Finds the credential of `hash` remembered under exactly `stamp` (hashes
@@ -88,7 +89,7 @@ void iam_credential_cache_store(struct iam_credential_cache *cache, const uint8_
  */
 void iam_credential_cache_invalidate(struct iam_credential_cache *cache);
 
-/* The number of live entries (for tests and metrics; counts slots, takes every lock). */
+/* The entries of the current generation (for tests and metrics; takes every lock). */
 size_t iam_credential_cache_count(struct iam_credential_cache *cache);
 
 #endif

@@ -43,6 +43,7 @@ struct iam_engine {
     pthread_mutex_t rebuild; /* one rebuild at a time; guards retired */
     struct engine_snapshot *current;
     _Atomic int64_t revision; /* current->revision, readable without the lock */
+    _Atomic int64_t serial;   /* bumped by every install: never repeats (iam_engine_snapshot_serial) */
     struct retired_snapshot *retired;
     struct iam_store *store; /* not owned; NULL for engines built from a caller's snapshot */
     /*
@@ -92,6 +93,7 @@ static void engine_install(struct iam_engine *engine, struct engine_snapshot *sn
     struct engine_snapshot *replaced = engine->current;
     engine->current = snapshot;
     atomic_store(&engine->revision, snapshot->revision);
+    atomic_fetch_add(&engine->serial, 1);
     pthread_mutex_unlock(&engine->lock);
     int64_t now = iam_monotonic_ns();
     struct retired_snapshot *entry = malloc(sizeof *entry);
@@ -131,6 +133,7 @@ static enum iam_result engine_alloc(struct iam_store *store, struct iam_engine *
     }
     engine->store = store;
     atomic_init(&engine->revision, 0);
+    atomic_init(&engine->serial, 1);
     atomic_init(&engine->confirmed_ns, 0);
     atomic_init(&engine->failed_ns, 0);
     atomic_init(&engine->max_staleness_ms, DEFAULT_MAX_STALENESS_MS);
@@ -221,6 +224,11 @@ int64_t iam_engine_revision(struct iam_engine *engine)
     return engine ? atomic_load(&engine->revision) : 0;
 }
 
+int64_t iam_engine_snapshot_serial(struct iam_engine *engine)
+{
+    return engine ? atomic_load(&engine->serial) : 0;
+}
+
 /* Records the outcome of a revision check that started at `started_ns`. */
 static enum iam_result engine_checked(struct iam_engine *engine, int64_t started_ns, enum iam_result result)
 {
@@ -242,8 +250,14 @@ enum iam_result iam_engine_refresh(struct iam_engine *engine, bool force)
     if (!force && iam_engine_revision(engine) == revision)
         return engine_checked(engine, started_ns, IAM_OK);
     pthread_mutex_lock(&engine->rebuild);
-    /* Another thread may have rebuilt while this one waited. */
-    if (!force && iam_engine_revision(engine) >= revision) {
+    /*
+     * Another thread may have rebuilt while this one waited: then the store's
+     * revision is the engine's now. Compared for equality, not order: a
+     * database restored from a backup goes back in revisions, and the caches
+     * keyed on the revision must not outlive that.
+     */
+    if (!force && iam_engine_revision(engine) != revision &&
+        iam_store_revision(engine->store, &revision) == IAM_OK && iam_engine_revision(engine) == revision) {
         pthread_mutex_unlock(&engine->rebuild);
         return engine_checked(engine, started_ns, IAM_OK);
     }
@@ -581,6 +595,18 @@ bool iam_engine_service_pdp_client(struct iam_engine *engine, const char *servic
         allowed = allowed || snapshot->services[index].pdp_clients[i] == id;
     engine_snapshot_release(snapshot);
     return allowed;
+}
+
+bool iam_engine_account_owner(struct iam_engine *engine, const char *account_id, const char *iam_id)
+{
+    if (!engine || !account_id || !iam_id)
+        return false;
+    struct engine_snapshot *snapshot = engine_snapshot_acquire(engine);
+    uint32_t account = engine_intern_find(&snapshot->strings, account_id, strlen(account_id));
+    uint32_t owner = account ? snapshot->strings.info[account].account_owner : ENGINE_NO_STRING;
+    bool is_owner = owner != ENGINE_NO_STRING && owner == engine_intern_find(&snapshot->strings, iam_id, strlen(iam_id));
+    engine_snapshot_release(snapshot);
+    return is_owner;
 }
 
 bool iam_engine_action_exists(struct iam_engine *engine, const char *action)

@@ -54,12 +54,18 @@ void iam_engine_free(struct iam_engine *engine);
  */
 enum iam_result iam_engine_refresh(struct iam_engine *engine, bool force) IAM_MUST_CHECK;
 
-/*
- * The store revision of the current snapshot. Caches of what the store said
- * (credentials, verified tokens) tag their entries with it and trust an entry
- * only while it is unchanged. Lock-free.
- */
+/* The store revision of the current snapshot. Lock-free. */
 int64_t iam_engine_revision(struct iam_engine *engine);
+
+/*
+ * A number that changes whenever the snapshot is replaced (the store revision
+ * moved, or a forced refresh) and never repeats in this process, even when the
+ * store's revision goes back (a database restored from a backup). Caches of
+ * what the store said (credentials, verified tokens) tag their entries with
+ * it, read before the store, and trust an entry only while it is unchanged.
+ * Lock-free.
+ */
+int64_t iam_engine_snapshot_serial(struct iam_engine *engine);
 
 /*
  * The staleness rule: how long memory may stand in for the store.
@@ -185,6 +191,9 @@ bool iam_engine_service_builtin(struct iam_engine *engine, const char *service_n
 
 /* True when `iam_id` is listed in the registered service's pdp_clients (may ask /v2/authz about it). */
 bool iam_engine_service_pdp_client(struct iam_engine *engine, const char *service_name, const char *iam_id);
+
+/* True when `iam_id` owns account `account_id` (the snapshot's account list; no store read). */
+bool iam_engine_account_owner(struct iam_engine *engine, const char *account_id, const char *iam_id);
 
 /* True when `action` is defined by its service ("<service>.<noun>.<verb>"). */
 bool iam_engine_action_exists(struct iam_engine *engine, const char *action);

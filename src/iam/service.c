@@ -74,6 +74,7 @@ static void deadline_after(struct timespec *deadline, int64_t milliseconds)
 struct store_watch {
     bool reachable;
     bool stale_logged;
+    int64_t lost_ns; /* monotonic time the outage was first seen */
 };
 
 /* Polls the store revision through the engine (rebuilding when it moved) and logs outages and recoveries. */
@@ -84,16 +85,19 @@ static void watch_store(struct iam_service *service, struct store_watch *watch)
     iam_engine_store_status(service->engine, &status);
     if (result == IAM_OK && status.reachable) {
         if (!watch->reachable)
-            iam_log(IAM_LOG_INFO, "store_reachable", "the database answers again after %lld ms; serving normally",
-                    (long long)status.confirmed_age_ms);
+            iam_log(IAM_LOG_INFO, "store_reachable",
+                    "the database answers again (unreachable for about %lld ms); serving normally",
+                    (long long)((iam_monotonic_ns() - watch->lost_ns) / 1000000));
         *watch = (struct store_watch){.reachable = true, .stale_logged = false};
         return;
     }
-    if (watch->reachable)
+    if (watch->reachable) {
+        watch->lost_ns = iam_monotonic_ns();
         iam_log(IAM_LOG_WARN, "store_unreachable",
                 "the policy engine cannot confirm the database revision (%s); tokens and decisions come from "
                 "memory for at most %lld s (--max-staleness), cache misses answer 503",
                 iam_strerror(result), (long long)service->options.max_staleness);
+    }
     watch->reachable = false;
     if (!status.current && !watch->stale_logged) {
         iam_log(IAM_LOG_ERROR, "store_stale",

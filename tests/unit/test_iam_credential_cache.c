@@ -1,7 +1,7 @@
 /*
  * test_iam_credential_cache.c: the API-key credential cache
  * (iam/credential_cache.h) on its own: a hit returns what was stored, an entry
- * is trusted only under the stamp it was stored with (engine revision and
+ * is trusted only under the stamp it was stored with (engine snapshot and
  * cache generation), invalidation forgets everything at once, stores made
  * under an outdated generation are ignored, unknown hashes miss, oversized
  * text is not cached, a colliding key evicts, and concurrent use is safe.
@@ -75,7 +75,7 @@ static void hit_returns_what_was_stored(void **state)
     uint8_t hash[IAM_HASH_SIZE];
     hash_of(1, hash);
     struct iam_credential_stamp stamp = iam_credential_cache_stamp(f->cache, 7);
-    assert_int_equal(stamp.revision, 7);
+    assert_int_equal(stamp.snapshot, 7);
     struct iam_credential out;
     assert_false(iam_credential_cache_lookup(f->cache, f->arena, hash, stamp, &out)); /* never stored */
 
