@@ -11,8 +11,13 @@
  * goes in the body. A caller may ask only about services that list it in
  * their definition's pdp_clients (a per-item 403 "unauthorized to make this
  * request" otherwise); questions about iamd's own services are answered for
- * the owner of the resource's account only. Decisions come from the
- * in-memory engine: no database query per decision.
+ * the owner of the resource's account only. Decisions, and who may ask,
+ * come from the in-memory engine: no database query per decision.
+ *
+ * While the database cannot be reached the engine's snapshot keeps answering
+ * for at most --max-staleness after it was last confirmed current; then every
+ * endpoint here answers 503 BXNIM0503E (iam_engine_check_current) rather
+ * than decide on data that may be out of date.
  */
 #include <pthread.h>
 #include <string.h>
@@ -198,8 +203,8 @@ static const char *parse_environment(const json_t *environment, struct authz_ite
 }
 
 /* Whether `who` may ask about `service_name` in `account_id`. */
-static bool caller_may_ask(struct iam_api *api, struct iam_arena *arena, const struct iam_principal *who,
-                           const char *service_name, const char *account_id)
+static bool caller_may_ask(struct iam_api *api, const struct iam_principal *who, const char *service_name,
+                           const char *account_id)
 {
     struct iam_engine *engine = api->service->engine;
     if (iam_engine_service_pdp_client(engine, service_name, who->iam_id))
@@ -207,9 +212,24 @@ static bool caller_may_ask(struct iam_api *api, struct iam_arena *arena, const s
     if (!iam_engine_service_builtin(engine, service_name) || who->kind != IAM_PRINCIPAL_USER ||
         strcmp(who->account_id, account_id) != 0)
         return false;
-    struct iam_account_record account;
-    return iam_store_account_get(api->service->store, arena, account_id, &account) == IAM_OK &&
-           account.owner_iam_id && strcmp(account.owner_iam_id, who->iam_id) == 0;
+    return iam_engine_account_owner(engine, account_id, who->iam_id);
+}
+
+/*
+ * Authenticates the caller and checks that the engine may decide from memory
+ * (the database answers, or was confirmed within --max-staleness); answers
+ * 401 or 503 itself when not.
+ */
+static bool ready_to_decide(struct iam_api *api, struct iam_http_request *request, struct iam_http_response *response,
+                            struct iam_principal *who)
+{
+    if (!iam_api_authenticate(api, request, response, who))
+        return false;
+    if (iam_engine_check_current(api->service->engine) != IAM_OK) {
+        iam_api_fail(request, response, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
+        return false;
+    }
+    return true;
 }
 
 static json_t *attributes_json(const struct iam_engine_attribute *list, size_t count, const char *account_id)
@@ -316,7 +336,7 @@ static void handle_authz(struct iam_http_request *request, struct iam_http_respo
 {
     struct iam_api *api = context;
     struct iam_principal who;
-    if (!iam_api_authenticate(api, request, response, &who))
+    if (!ready_to_decide(api, request, response, &who))
         return;
     json_t *body = read_array(request, response, AUTHZ_MAX_ITEMS);
     if (!body)
@@ -331,7 +351,7 @@ static void handle_authz(struct iam_http_request *request, struct iam_http_respo
         json_t *answer;
         if (problem)
             answer = item_error("400", "invalid_request", problem, request->request_id);
-        else if (!caller_may_ask(api, request->arena, &who, item.service_name, item.account_id))
+        else if (!caller_may_ask(api, &who, item.service_name, item.account_id))
             answer = item_error("403", "unauthorized", AUTHZ_UNAUTHORIZED, request->request_id);
         else
             answer = decide_item(api, request, &item, now);
@@ -346,7 +366,7 @@ static void handle_bulk(struct iam_http_request *request, struct iam_http_respon
 {
     struct iam_api *api = context;
     struct iam_principal who;
-    if (!iam_api_authenticate(api, request, response, &who))
+    if (!ready_to_decide(api, request, response, &who))
         return;
     json_t *body = NULL;
     struct iam_error err;
@@ -395,7 +415,7 @@ static void handle_bulk(struct iam_http_request *request, struct iam_http_respon
             json_array_append_new(decisions, json_pack("{s:s,s:s}", "decision", "Deny", "reason", "invalid"));
             continue;
         }
-        if (!caller_may_ask(api, request->arena, &who, item.service_name, item.account_id)) {
+        if (!caller_may_ask(api, &who, item.service_name, item.account_id)) {
             json_decref(wrapped);
             refused = true;
             break;
@@ -441,7 +461,7 @@ static void handle_roles(struct iam_http_request *request, struct iam_http_respo
 {
     struct iam_api *api = context;
     struct iam_principal who;
-    if (!iam_api_authenticate(api, request, response, &who))
+    if (!ready_to_decide(api, request, response, &who))
         return;
     json_t *body = read_array(request, response, AUTHZ_MAX_ITEMS);
     if (!body)
@@ -462,7 +482,7 @@ static void handle_roles(struct iam_http_request *request, struct iam_http_respo
         json_t *answer;
         if (problem) {
             answer = item_error("400", "invalid_request", problem, request->request_id);
-        } else if (!caller_may_ask(api, request->arena, &who, item.service_name, item.account_id)) {
+        } else if (!caller_may_ask(api, &who, item.service_name, item.account_id)) {
             answer = item_error("403", "unauthorized", AUTHZ_UNAUTHORIZED, request->request_id);
         } else {
             struct iam_engine_request question = engine_request(&item, now);
@@ -493,7 +513,7 @@ static void handle_explain(struct iam_http_request *request, struct iam_http_res
 {
     struct iam_api *api = context;
     struct iam_principal who;
-    if (!iam_api_authenticate(api, request, response, &who))
+    if (!ready_to_decide(api, request, response, &who))
         return;
     json_t *body = NULL;
     struct iam_error err;

@@ -30,6 +30,7 @@
 #include "crypto/hash.h"
 #include "crypto/keyformat.h"
 #include "crypto/random.h"
+#include "iam/authn.h"
 #include "iam/usage.h"
 #include "store/store.h"
 
@@ -517,6 +518,8 @@ static enum iam_result save_change(struct iam_service *service, struct iam_arena
     if ((result = iam_history_make(arena, who, updated->id, action, message, params, &history, err)) != IAM_OK)
         return result;
     result = iam_store_apikey_update(service->store, updated, previous_tag, &history);
+    /* Whatever happened (a lost connection may still have committed), cached credentials are re-read. */
+    iam_authn_forget(service);
     if (result == IAM_ECONFLICT)
         return iam_error_set(err, IAM_ECONFLICT, "BXNIM0501E",
                              "The API key was changed by another request; read it again and retry.");
@@ -830,6 +833,7 @@ enum iam_result iam_apikey_delete(struct iam_service *service, struct iam_arena 
     if (record.locked)
         return key_locked(err);
     result = iam_store_apikey_delete(service->store, record.account_id, record.id);
+    iam_authn_forget(service);
     if (result == IAM_ENOTFOUND)
         return key_not_found(err);
     return result == IAM_OK ? IAM_OK : iam_identity_store_failure(result, err);

@@ -1,7 +1,11 @@
 /*
  * authn.c: API keys and access tokens in, principals out (see authn.h).
- * Every authentication re-checks the state of the key and of its identity,
- * so a disabled key or a deleted identity stops working at once.
+ * Every authentication re-checks the state of the key and of its identity:
+ * in memory while nothing was written since it was last read from the store
+ * (the credential cache and the verified-token cache, both bound to the
+ * engine's snapshot serial, which moves with the store revision), else from
+ * the store. So a disabled key or a deleted identity stops working at once
+ * through this process and within engine_refresh_ms through others.
  */
 #include "iam/authn.h"
 
@@ -10,11 +14,13 @@
 #include "common/time.h"
 #include "crypto/hash.h"
 #include "crypto/keyformat.h"
+#include "iam/credential_cache.h"
 #include "iam/engine.h"
 #include "iam/keyring.h"
 #include "iam/usage.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #define AUTHN_APIKEY_MAX 256
@@ -56,6 +62,47 @@ static enum iam_result load_identity(struct iam_service *service, struct iam_are
     return IAM_OK;
 }
 
+/* The credential a store record (and, when the key is usable, its owner in `who`) amounts to. */
+static struct iam_credential credential_of(const struct iam_apikey_record *record, const struct iam_principal *who)
+{
+    struct iam_credential credential = {
+        .apikey_id = record->id,
+        .account_id = record->account_id,
+        .iam_id = record->iam_id,
+        .disabled = record->disabled,
+        .expires_at = record->expires_at,
+        .has_principal = who != NULL,
+    };
+    if (who)
+        credential.principal = *who;
+    return credential;
+}
+
+/*
+ * Decides on a credential (from the cache or the store): the key's own state
+ * first, then its owner. Returns false when it cannot (the owner was not
+ * read), and the caller reads the store; otherwise `*result` is the answer,
+ * and on IAM_OK `who` is filled.
+ */
+static bool credential_decide(const struct iam_credential *credential, int64_t now, struct iam_principal *who,
+                              struct iam_error *err, enum iam_result *result)
+{
+    if (credential->disabled) {
+        *result = iam_error_set(err, IAM_EINVAL, "BXNIM0416E", "Provided API key is disabled.");
+        return true;
+    }
+    if (credential->expires_at && credential->expires_at <= now) {
+        *result = iam_error_set(err, IAM_EINVAL, "BXNIM0417E", "Provided API key has expired.");
+        return true;
+    }
+    if (!credential->has_principal)
+        return false;
+    *who = credential->principal;
+    who->apikey_id = credential->apikey_id;
+    *result = IAM_OK;
+    return true;
+}
+
 enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *arena, const char *value,
                                  struct iam_principal *who, struct iam_apikey_record *key, struct iam_error *err)
 {
@@ -67,8 +114,9 @@ enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *
         value += 13;
     size_t length = strlen(value);
     /*
-     * Malformed, wrong-checksum and unknown keys all take the same path (hash and
-     * lookup) so their timing tells nothing; only the length cap cuts short.
+     * Malformed, wrong-checksum and unknown keys all take the same path (hash,
+     * cache lookup, store lookup) so their timing tells nothing; only the
+     * length cap cuts short.
      */
     struct iam_keyformat_info info;
     bool well_formed = length <= AUTHN_APIKEY_MAX;
@@ -81,23 +129,47 @@ enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *
     enum iam_result result = iam_hasher_mac(service->hasher, value, length <= AUTHN_APIKEY_MAX ? length : 0, hash);
     if (result != IAM_OK)
         return iam_error_set(err, result, "BXNIM0500E", "Cannot check the API key.");
+    int64_t now = iam_now();
+    /*
+     * Memory first. The cache needs the engine's snapshot serial to know an entry is
+     * still true, and serves only while the engine says memory may stand in for
+     * the store (iam_engine_check_current); otherwise the store decides, and a
+     * store that cannot be reached is a 503. A caller that wants the key's whole
+     * record reads the store.
+     */
+    struct iam_credential_cache *cache = service->engine && !key ? service->credential_cache : NULL;
+    struct iam_credential_stamp stamp = iam_credential_cache_stamp(cache, iam_engine_snapshot_serial(service->engine));
+    struct iam_credential cached;
+    if (iam_credential_cache_lookup(cache, arena, hash, stamp, &cached) &&
+        iam_engine_check_current(service->engine) == IAM_OK) {
+        if (!well_formed)
+            return iam_error_set(err, IAM_EINVAL, "BXNIM0415E", not_found);
+        if (credential_decide(&cached, now, who, err, &result)) {
+            if (result == IAM_OK)
+                iam_usage_record(service->usage, cached.apikey_id, now);
+            return result;
+        }
+    }
     struct iam_apikey_record record;
     result = iam_store_apikey_get_by_hash(service->store, arena, hash, &record);
     if (iam_store_failed(result))
         return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
     if (result != IAM_OK || !well_formed || !iam_bytes_equal(record.hash, hash, IAM_HASH_SIZE))
-        return iam_error_set(err, IAM_EINVAL, "BXNIM0415E", not_found);
-    if (record.disabled)
-        return iam_error_set(err, IAM_EINVAL, "BXNIM0416E", "Provided API key is disabled.");
-    int64_t now = iam_now();
-    if (record.expires_at && record.expires_at <= now)
-        return iam_error_set(err, IAM_EINVAL, "BXNIM0417E", "Provided API key has expired.");
+        return iam_error_set(err, IAM_EINVAL, "BXNIM0415E", not_found); /* never remembered */
+    struct iam_credential credential = credential_of(&record, NULL);
+    if (credential_decide(&credential, now, who, err, &result)) {
+        /* A disabled or expired key is remembered as such: its owner need not be read. */
+        iam_credential_cache_store(cache, hash, stamp, &credential);
+        return result;
+    }
     result = load_identity(service, arena, record.account_id, record.iam_id, who);
     if (iam_store_failed(result))
         return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
     if (result != IAM_OK)
         return iam_error_set(err, IAM_EINVAL, "BXNIM0415E", not_found);
     who->apikey_id = record.id;
+    credential = credential_of(&record, who);
+    iam_credential_cache_store(cache, hash, stamp, &credential);
     if (key)
         *key = record;
     iam_usage_record(service->usage, record.id, now);
@@ -113,7 +185,8 @@ struct cache_entry {
     uint8_t key[IAM_HASH_SIZE]; /* SHA-256 of the token */
     bool used;
     int64_t exp;
-    int64_t revision;
+    int64_t snapshot; /* iam_engine_snapshot_serial when verified */
+    uint64_t generation;
     enum iam_principal_kind kind;
     char iam_id[64];
     char account_id[40];
@@ -126,6 +199,7 @@ struct cache_entry {
 };
 
 struct iam_authn_cache {
+    _Atomic uint64_t generation; /* moved by iam_authn_forget */
     pthread_mutex_t locks[CACHE_LOCKS];
     struct cache_entry entries[CACHE_SLOTS];
 };
@@ -135,6 +209,7 @@ enum iam_result iam_authn_cache_new(struct iam_authn_cache **out)
     struct iam_authn_cache *cache = calloc(1, sizeof *cache);
     if (!cache)
         return IAM_ENOMEM;
+    atomic_init(&cache->generation, 1);
     for (size_t i = 0; i < CACHE_LOCKS; i++)
         pthread_mutex_init(&cache->locks[i], NULL);
     *out = cache;
@@ -148,6 +223,15 @@ void iam_authn_cache_free(struct iam_authn_cache *cache)
     for (size_t i = 0; i < CACHE_LOCKS; i++)
         pthread_mutex_destroy(&cache->locks[i]);
     free(cache);
+}
+
+void iam_authn_forget(struct iam_service *service)
+{
+    if (!service)
+        return;
+    iam_credential_cache_invalidate(service->credential_cache);
+    if (service->authn_cache)
+        atomic_fetch_add(&service->authn_cache->generation, 1);
 }
 
 static size_t cache_slot(const uint8_t key[IAM_HASH_SIZE])
@@ -175,7 +259,7 @@ static const char *cache_text(struct iam_arena *arena, const char *field)
 }
 
 static bool cache_lookup(struct iam_service *service, struct iam_arena *arena, const uint8_t key[IAM_HASH_SIZE],
-                         int64_t now, int64_t revision, struct iam_principal *who)
+                         int64_t now, int64_t snapshot, uint64_t generation, struct iam_principal *who)
 {
     struct iam_authn_cache *cache = service->authn_cache;
     if (!cache)
@@ -185,7 +269,7 @@ static bool cache_lookup(struct iam_service *service, struct iam_arena *arena, c
     pthread_mutex_lock(lock);
     const struct cache_entry *entry = &cache->entries[slot];
     bool hit = entry->used && iam_bytes_equal(entry->key, key, IAM_HASH_SIZE) && now < entry->exp &&
-               entry->revision == revision;
+               entry->snapshot == snapshot && entry->generation == generation;
     if (hit) {
         memset(who, 0, sizeof *who);
         who->kind = entry->kind;
@@ -203,13 +287,14 @@ static bool cache_lookup(struct iam_service *service, struct iam_arena *arena, c
     return hit;
 }
 
-static void cache_store(struct iam_service *service, const uint8_t key[IAM_HASH_SIZE], int64_t exp, int64_t revision,
-                        const struct iam_principal *who)
+static void cache_store(struct iam_service *service, const uint8_t key[IAM_HASH_SIZE], int64_t exp, int64_t snapshot,
+                        uint64_t generation, const struct iam_principal *who)
 {
     struct iam_authn_cache *cache = service->authn_cache;
-    if (!cache)
+    if (!cache || generation != atomic_load(&cache->generation))
         return;
-    struct cache_entry entry = {.used = true, .exp = exp, .revision = revision, .kind = who->kind};
+    struct cache_entry entry = {
+        .used = true, .exp = exp, .snapshot = snapshot, .generation = generation, .kind = who->kind};
     memcpy(entry.key, key, IAM_HASH_SIZE);
     if (!cache_copy(entry.iam_id, sizeof entry.iam_id, who->iam_id) ||
         !cache_copy(entry.account_id, sizeof entry.account_id, who->account_id) ||
@@ -239,12 +324,17 @@ enum iam_result iam_authn_access_token(struct iam_service *service, struct iam_a
     if (claims_out)
         *claims_out = NULL;
     int64_t now = iam_now();
-    /* The cache only serves callers that need the principal, not the claims. */
+    /*
+     * The cache only serves callers that need the principal, not the claims,
+     * and only while the engine says memory may stand in for the store.
+     */
     uint8_t key[IAM_HASH_SIZE];
-    bool cacheable = !claims_out && token && strlen(token) <= IAM_JWT_DEFAULT_MAX_LENGTH &&
-                     iam_sha256(token, strlen(token), key) == IAM_OK;
-    int64_t revision = cacheable ? iam_engine_revision(service->engine) : 0;
-    if (cacheable && cache_lookup(service, arena, key, now, revision, who))
+    bool cacheable = !claims_out && service->engine && service->authn_cache && token &&
+                     strlen(token) <= IAM_JWT_DEFAULT_MAX_LENGTH && iam_sha256(token, strlen(token), key) == IAM_OK;
+    int64_t snapshot = cacheable ? iam_engine_snapshot_serial(service->engine) : 0;
+    uint64_t generation = cacheable ? atomic_load(&service->authn_cache->generation) : 0;
+    if (cacheable && cache_lookup(service, arena, key, now, snapshot, generation, who) &&
+        iam_engine_check_current(service->engine) == IAM_OK)
         return IAM_OK;
     struct iam_jwt_verify_options options = {
         .issuer = service->options.issuer,
@@ -279,7 +369,7 @@ enum iam_result iam_authn_access_token(struct iam_service *service, struct iam_a
     }
     json_t *exp = json_object_get(claims, "exp");
     if (cacheable && json_is_integer(exp))
-        cache_store(service, key, json_integer_value(exp), revision, who);
+        cache_store(service, key, json_integer_value(exp), snapshot, generation, who);
     if (claims_out)
         *claims_out = claims;
     else

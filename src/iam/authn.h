@@ -23,7 +23,15 @@
  * if `key` is not NULL, the key's record, and counts the use.
  * Errors (token endpoint codes): unknown/malformed -> IAM_EINVAL "BXNIM0415E";
  * disabled -> IAM_EINVAL "BXNIM0416E"; expired -> "BXNIM0417E";
- * identity disabled or deleted -> "BXNIM0415E".
+ * identity disabled or deleted -> "BXNIM0415E"; the store is needed and
+ * cannot be reached -> IAM_EUNAVAILABLE "BXNIM0503E".
+ *
+ * A key seen before is answered from the credential cache
+ * (iam/credential_cache.h) without reading the store, while the engine's
+ * snapshot has not changed since it was read (no write seen on any node, none
+ * through this process) and the engine says memory may be served
+ * (iam_engine_check_current: during a store outage, up to --max-staleness).
+ * Unknown keys always read the store. With `key` the store is always read.
  */
 enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *arena, const char *value,
                                  struct iam_principal *who, struct iam_apikey_record *key,
@@ -41,15 +49,26 @@ enum iam_result iam_authn_access_token(struct iam_service *service, struct iam_a
 /*
  * The verified-token cache: an access token verified once (signature, claims,
  * identity) is remembered by its SHA-256 until its exp, and trusted again
- * only while the engine revision it was verified at is current. Every write
- * that can end an identity (deleting a service ID, disabling or removing a
- * user) bumps the store revision, so a cached token of a removed identity
- * stops working at the next engine refresh (immediately for writes through
- * this process, within --engine-refresh-ms for other nodes).
+ * only while the engine snapshot it was verified at is current
+ * (iam_engine_snapshot_serial: the store revision has not moved), nothing was
+ * forgotten since (iam_authn_forget), and the engine says memory may be
+ * served (iam_engine_check_current). Every write that can end an identity
+ * (deleting a service ID, disabling or removing a user) bumps the store
+ * revision, so a cached token of a removed identity stops working at once
+ * through this process and within --engine-refresh-ms through other nodes.
  */
 struct iam_authn_cache;
 enum iam_result iam_authn_cache_new(struct iam_authn_cache **out) IAM_MUST_CHECK;
 void iam_authn_cache_free(struct iam_authn_cache *cache);
+
+/*
+ * Forgets every cached credential and verified token of this process. Called
+ * after a write through this process that can change what a key or an
+ * identity authenticates as (a key updated, disabled, locked or deleted; a
+ * service ID or user changed or removed), before the write is acknowledged,
+ * so the change holds at once even before the engine has rebuilt. O(1).
+ */
+void iam_authn_forget(struct iam_service *service);
 
 /*
  * Re-reads the identity `iam_id` of `account_id` as every authentication does

@@ -12,6 +12,7 @@
  * last reader have released it.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,13 +31,45 @@ struct retired_snapshot {
  * (a policy id being copied) is never freed under the reader. */
 #define RETIRED_GRACE_NS 2000000000LL
 
+/* Defaults of the staleness rule (engine.h); the service sets its own. */
+#define DEFAULT_MAX_STALENESS_MS 30000
+#define DEFAULT_POLL_INTERVAL_MS 500
+
+/* A revision check that has not returned after max staleness + this + two poll intervals counts as failed. */
+#define STALL_GRACE_MS 5000
+
 struct iam_engine {
     pthread_mutex_t lock;    /* guards current */
     pthread_mutex_t rebuild; /* one rebuild at a time; guards retired */
     struct engine_snapshot *current;
+    _Atomic int64_t revision; /* current->revision, readable without the lock */
+    _Atomic int64_t serial;   /* bumped by every install: never repeats (iam_engine_snapshot_serial) */
     struct retired_snapshot *retired;
     struct iam_store *store; /* not owned; NULL for engines built from a caller's snapshot */
+    /*
+     * The staleness rule (engine.h). Times are the engine clock's (monotonic ns)
+     * at the START of a revision check: the snapshot was current at least then.
+     */
+    _Atomic int64_t confirmed_ns;     /* the latest check that found the snapshot current */
+    _Atomic int64_t failed_ns;        /* the latest check that failed (0: none) */
+    _Atomic int64_t max_staleness_ms;
+    _Atomic int64_t poll_interval_ms;
+    int64_t (*_Atomic clock_ns)(void);
 };
+
+static int64_t engine_now_ns(struct iam_engine *engine)
+{
+    int64_t (*clock_ns)(void) = atomic_load(&engine->clock_ns);
+    return clock_ns ? clock_ns() : iam_monotonic_ns();
+}
+
+/* Raises `*target` to `value` unless it is already later (several threads check the revision). */
+static void atomic_raise(_Atomic int64_t *target, int64_t value)
+{
+    int64_t seen = atomic_load(target);
+    while (seen < value && !atomic_compare_exchange_weak(target, &seen, value))
+        ;
+}
 
 struct engine_snapshot *engine_snapshot_acquire(struct iam_engine *engine)
 {
@@ -59,6 +92,8 @@ static void engine_install(struct iam_engine *engine, struct engine_snapshot *sn
     pthread_mutex_lock(&engine->lock);
     struct engine_snapshot *replaced = engine->current;
     engine->current = snapshot;
+    atomic_store(&engine->revision, snapshot->revision);
+    atomic_fetch_add(&engine->serial, 1);
     pthread_mutex_unlock(&engine->lock);
     int64_t now = iam_monotonic_ns();
     struct retired_snapshot *entry = malloc(sizeof *entry);
@@ -97,6 +132,13 @@ static enum iam_result engine_alloc(struct iam_store *store, struct iam_engine *
         return IAM_ENOMEM;
     }
     engine->store = store;
+    atomic_init(&engine->revision, 0);
+    atomic_init(&engine->serial, 1);
+    atomic_init(&engine->confirmed_ns, 0);
+    atomic_init(&engine->failed_ns, 0);
+    atomic_init(&engine->max_staleness_ms, DEFAULT_MAX_STALENESS_MS);
+    atomic_init(&engine->poll_interval_ms, DEFAULT_POLL_INTERVAL_MS);
+    atomic_init(&engine->clock_ns, NULL);
     *out = engine;
     return IAM_OK;
 }
@@ -123,6 +165,7 @@ enum iam_result iam_engine_new(struct iam_store *store, struct iam_engine **out,
     *out = NULL;
     if (!store)
         return iam_error_set(err, IAM_EINVAL, "BXNIM0500E", "The decision engine needs a store.");
+    int64_t started_ns = iam_monotonic_ns();
     struct engine_snapshot *snapshot = NULL;
     enum iam_result result = engine_load(store, &snapshot, err);
     if (result != IAM_OK)
@@ -133,6 +176,8 @@ enum iam_result iam_engine_new(struct iam_store *store, struct iam_engine **out,
         return iam_error_set(err, result, "BXNIM0500E", "Out of memory.");
     }
     engine->current = snapshot;
+    atomic_store(&engine->revision, snapshot->revision);
+    atomic_store(&engine->confirmed_ns, started_ns);
     *out = engine;
     return IAM_OK;
 }
@@ -153,6 +198,7 @@ enum iam_result iam_engine_new_from_snapshot(const struct iam_access_snapshot *s
         return iam_error_set(err, result, "BXNIM0500E", "Out of memory.");
     }
     engine->current = compiled;
+    atomic_store(&engine->revision, compiled->revision);
     *out = engine;
     return IAM_OK;
 }
@@ -175,12 +221,19 @@ void iam_engine_free(struct iam_engine *engine)
 
 int64_t iam_engine_revision(struct iam_engine *engine)
 {
-    if (!engine)
-        return 0;
-    pthread_mutex_lock(&engine->lock);
-    int64_t revision = engine->current->revision;
-    pthread_mutex_unlock(&engine->lock);
-    return revision;
+    return engine ? atomic_load(&engine->revision) : 0;
+}
+
+int64_t iam_engine_snapshot_serial(struct iam_engine *engine)
+{
+    return engine ? atomic_load(&engine->serial) : 0;
+}
+
+/* Records the outcome of a revision check that started at `started_ns`. */
+static enum iam_result engine_checked(struct iam_engine *engine, int64_t started_ns, enum iam_result result)
+{
+    atomic_raise(result == IAM_OK ? &engine->confirmed_ns : &engine->failed_ns, started_ns);
+    return result;
 }
 
 enum iam_result iam_engine_refresh(struct iam_engine *engine, bool force)
@@ -189,24 +242,81 @@ enum iam_result iam_engine_refresh(struct iam_engine *engine, bool force)
         return IAM_EINVAL;
     if (!engine->store)
         return IAM_OK; /* built from a caller's snapshot: nothing to reload */
+    int64_t started_ns = engine_now_ns(engine);
     int64_t revision = 0;
     enum iam_result result = iam_store_revision(engine->store, &revision);
     if (result != IAM_OK)
-        return result;
+        return engine_checked(engine, started_ns, result);
     if (!force && iam_engine_revision(engine) == revision)
-        return IAM_OK;
+        return engine_checked(engine, started_ns, IAM_OK);
     pthread_mutex_lock(&engine->rebuild);
-    /* Another thread may have rebuilt while this one waited. */
-    if (!force && iam_engine_revision(engine) >= revision) {
+    /*
+     * Another thread may have rebuilt while this one waited: then the store's
+     * revision is the engine's now. Compared for equality, not order: a
+     * database restored from a backup goes back in revisions, and the caches
+     * keyed on the revision must not outlive that.
+     */
+    if (!force && iam_engine_revision(engine) != revision &&
+        iam_store_revision(engine->store, &revision) == IAM_OK && iam_engine_revision(engine) == revision) {
         pthread_mutex_unlock(&engine->rebuild);
-        return IAM_OK;
+        return engine_checked(engine, started_ns, IAM_OK);
     }
     struct engine_snapshot *snapshot = NULL;
     result = engine_load(engine->store, &snapshot, NULL);
     if (result == IAM_OK)
         engine_install(engine, snapshot);
     pthread_mutex_unlock(&engine->rebuild);
-    return result;
+    /* A failed rebuild leaves a snapshot older than the store: not confirmed either. */
+    return engine_checked(engine, started_ns, result);
+}
+
+/* --------------------------------------------------------- staleness */
+
+void iam_engine_set_staleness(struct iam_engine *engine, int64_t max_staleness_ms, int64_t poll_interval_ms)
+{
+    if (!engine)
+        return;
+    atomic_store(&engine->max_staleness_ms, max_staleness_ms > 0 ? max_staleness_ms : 0);
+    atomic_store(&engine->poll_interval_ms, poll_interval_ms > 0 ? poll_interval_ms : DEFAULT_POLL_INTERVAL_MS);
+}
+
+void iam_engine_set_clock(struct iam_engine *engine, int64_t (*clock_ns)(void))
+{
+    if (!engine)
+        return;
+    /* Restart the bookkeeping on the new clock's scale: confirmed now, no failure seen. */
+    atomic_store(&engine->clock_ns, clock_ns);
+    atomic_store(&engine->failed_ns, 0);
+    atomic_store(&engine->confirmed_ns, engine_now_ns(engine));
+}
+
+void iam_engine_store_status(struct iam_engine *engine, struct iam_engine_store_status *out)
+{
+    memset(out, 0, sizeof *out);
+    out->reachable = true;
+    out->current = true;
+    if (!engine || !engine->store)
+        return; /* no store behind it: its snapshot is all there is */
+    int64_t now_ns = engine_now_ns(engine);
+    int64_t confirmed_ns = atomic_load(&engine->confirmed_ns);
+    int64_t failed_ns = atomic_load(&engine->failed_ns);
+    int64_t max_staleness_ms = atomic_load(&engine->max_staleness_ms);
+    int64_t age_ms = now_ns > confirmed_ns ? (now_ns - confirmed_ns) / 1000000 : 0;
+    out->confirmed_age_ms = age_ms;
+    /* The latest check to start decides: a success that started before (or with) a failure does not count. */
+    out->reachable = confirmed_ns > failed_ns;
+    if (out->reachable)
+        /* A check that hangs (a database that neither answers nor refuses) must not extend the window forever. */
+        out->current = age_ms <= max_staleness_ms + STALL_GRACE_MS + 2 * atomic_load(&engine->poll_interval_ms);
+    else
+        out->current = max_staleness_ms > 0 && now_ns - confirmed_ns <= max_staleness_ms * 1000000;
+}
+
+enum iam_result iam_engine_check_current(struct iam_engine *engine)
+{
+    struct iam_engine_store_status status;
+    iam_engine_store_status(engine, &status);
+    return status.current ? IAM_OK : IAM_EUNAVAILABLE;
 }
 
 enum iam_result engine_replace(struct iam_engine *engine, const struct iam_access_snapshot *input,
@@ -485,6 +595,18 @@ bool iam_engine_service_pdp_client(struct iam_engine *engine, const char *servic
         allowed = allowed || snapshot->services[index].pdp_clients[i] == id;
     engine_snapshot_release(snapshot);
     return allowed;
+}
+
+bool iam_engine_account_owner(struct iam_engine *engine, const char *account_id, const char *iam_id)
+{
+    if (!engine || !account_id || !iam_id)
+        return false;
+    struct engine_snapshot *snapshot = engine_snapshot_acquire(engine);
+    uint32_t account = engine_intern_find(&snapshot->strings, account_id, strlen(account_id));
+    uint32_t owner = account ? snapshot->strings.info[account].account_owner : ENGINE_NO_STRING;
+    bool is_owner = owner != ENGINE_NO_STRING && owner == engine_intern_find(&snapshot->strings, iam_id, strlen(iam_id));
+    engine_snapshot_release(snapshot);
+    return is_owner;
 }
 
 bool iam_engine_action_exists(struct iam_engine *engine, const char *action)

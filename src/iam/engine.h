@@ -54,8 +54,63 @@ void iam_engine_free(struct iam_engine *engine);
  */
 enum iam_result iam_engine_refresh(struct iam_engine *engine, bool force) IAM_MUST_CHECK;
 
-/* The store revision of the current snapshot. */
+/* The store revision of the current snapshot. Lock-free. */
 int64_t iam_engine_revision(struct iam_engine *engine);
+
+/*
+ * A number that changes whenever the snapshot is replaced (the store revision
+ * moved, or a forced refresh) and never repeats in this process, even when the
+ * store's revision goes back (a database restored from a backup). Caches of
+ * what the store said (credentials, verified tokens) tag their entries with
+ * it, read before the store, and trust an entry only while it is unchanged.
+ * Lock-free.
+ */
+int64_t iam_engine_snapshot_serial(struct iam_engine *engine);
+
+/*
+ * The staleness rule: how long memory may stand in for the store.
+ *
+ * Every iam_engine_refresh is a revision check. One that reads the store
+ * revision (and rebuilds when it moved) confirms the snapshot current as of
+ * the moment the check started ("confirmed_at"); one that fails (the store is
+ * unreachable, or the rebuild failed) marks the snapshot unconfirmed until a
+ * later check succeeds. In-memory state (this snapshot's decisions, cached
+ * credentials and verified tokens) may be served while it is current:
+ *
+ *   - the latest check succeeded (the store is reachable), and no more than
+ *     max_staleness + 5 s + 2 poll intervals have passed since confirmed_at
+ *     (a check that hangs instead of failing does not extend the window), or
+ *   - the latest check failed, and now <= confirmed_at + max_staleness.
+ *
+ * Otherwise callers answer 503 (IAM_EUNAVAILABLE). With max_staleness 0
+ * nothing is served from memory once a check has failed. A failure is seen
+ * by the next check: the service polls every engine_refresh_ms.
+ * Engines without a store (iam_engine_new_from_snapshot) are always current.
+ */
+struct iam_engine_store_status {
+    bool reachable;           /* the latest revision check succeeded */
+    bool current;             /* memory may be served (the rule above) */
+    int64_t confirmed_age_ms; /* milliseconds since confirmed_at (0 without a store) */
+};
+
+/* Fills `out` (see above). Lock-free; for the decision paths, /readyz and /metrics. */
+void iam_engine_store_status(struct iam_engine *engine, struct iam_engine_store_status *out);
+
+/* IAM_OK when in-memory state may be served (status.current), else IAM_EUNAVAILABLE. */
+enum iam_result iam_engine_check_current(struct iam_engine *engine) IAM_MUST_CHECK;
+
+/*
+ * Sets max_staleness (milliseconds, >= 0; default 30000) and the interval at
+ * which the owner polls iam_engine_refresh (default 500), which bounds a hung check.
+ */
+void iam_engine_set_staleness(struct iam_engine *engine, int64_t max_staleness_ms, int64_t poll_interval_ms);
+
+/*
+ * For tests: replaces the monotonic clock (nanoseconds) of the staleness rule;
+ * NULL restores CLOCK_MONOTONIC. The snapshot counts as confirmed at the
+ * moment of the call.
+ */
+void iam_engine_set_clock(struct iam_engine *engine, int64_t (*clock_ns)(void));
 
 struct iam_engine_attribute {
     const char *name;
@@ -136,6 +191,9 @@ bool iam_engine_service_builtin(struct iam_engine *engine, const char *service_n
 
 /* True when `iam_id` is listed in the registered service's pdp_clients (may ask /v2/authz about it). */
 bool iam_engine_service_pdp_client(struct iam_engine *engine, const char *service_name, const char *iam_id);
+
+/* True when `iam_id` owns account `account_id` (the snapshot's account list; no store read). */
+bool iam_engine_account_owner(struct iam_engine *engine, const char *account_id, const char *iam_id);
 
 /* True when `action` is defined by its service ("<service>.<noun>.<verb>"). */
 bool iam_engine_action_exists(struct iam_engine *engine, const char *action);

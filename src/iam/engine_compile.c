@@ -1063,6 +1063,24 @@ static enum iam_result build_member_index(struct compiler *compiler, struct inde
     return IAM_OK;
 }
 
+/* Records each account's owner, so the decision API knows owners without reading the store. */
+static enum iam_result compile_account_owners(struct compiler *compiler, const struct iam_access_snapshot *input)
+{
+    for (size_t i = 0; i < input->account_count; i++) {
+        const struct iam_account_record *account = &input->accounts[i];
+        if (!account->id || !account->owner_iam_id)
+            continue;
+        uint32_t account_id, owner_id;
+        enum iam_result result = intern(compiler, account->id, &account_id);
+        if (result == IAM_OK)
+            result = intern(compiler, account->owner_iam_id, &owner_id);
+        if (result != IAM_OK)
+            return result;
+        info_of(compiler, account_id)->account_owner = owner_id; /* after both adds: they may move info */
+    }
+    return IAM_OK;
+}
+
 static enum iam_result build_subject_index(struct compiler *compiler, const struct iam_access_snapshot *input)
 {
     struct engine_snapshot *snapshot = compiler->snapshot;
@@ -1156,7 +1174,8 @@ enum iam_result engine_snapshot_compile(const struct iam_access_snapshot *input,
     for (size_t i = 0; i < input->policy_count; i++)
         if ((result = compile_policy(&compiler, &input->policies[i])) != IAM_OK)
             goto fail;
-    if ((result = build_subject_index(&compiler, input)) != IAM_OK)
+    if ((result = build_subject_index(&compiler, input)) != IAM_OK ||
+        (result = compile_account_owners(&compiler, input)) != IAM_OK)
         goto fail;
     *out = snapshot;
     return IAM_OK;

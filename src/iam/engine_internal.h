@@ -43,6 +43,7 @@ struct engine_string_info {
     int32_t action_service; /* service index of this action, ENGINE_IMPLICIT_ACTION or ENGINE_NOT_AN_ACTION */
     uint32_t action_local;  /* the action's bit in its service's action sets */
     struct engine_role *role; /* the role with this CRN, or NULL */
+    uint32_t account_owner;   /* for an account id: its owner's iam_id, or ENGINE_NO_STRING */
 };
 
 struct engine_intern_slot {

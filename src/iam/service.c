@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "iam/authn.h"
+#include "iam/credential_cache.h"
 #include "iam/engine.h"
 #include "iam/keyring.h"
 #include "iam/usage.h"
@@ -45,6 +46,16 @@ void iam_service_options_default(struct iam_service_options *options)
     options->usage_flush_interval_ms = 1000;
     options->decision_cache_ttl = 60;
     options->engine_refresh_ms = 500;
+    options->max_staleness = 30;
+}
+
+bool iam_service_store_reachable(struct iam_service *service, int64_t *confirmed_age_ms)
+{
+    struct iam_engine_store_status status;
+    iam_engine_store_status(service ? service->engine : NULL, &status);
+    if (confirmed_age_ms)
+        *confirmed_age_ms = status.confirmed_age_ms;
+    return status.reachable;
 }
 
 /* Adds `milliseconds` to an absolute CLOCK_REALTIME deadline. */
@@ -59,6 +70,44 @@ static void deadline_after(struct timespec *deadline, int64_t milliseconds)
     }
 }
 
+/* What the housekeeper last told the log about the store, so it logs changes, not every poll. */
+struct store_watch {
+    bool reachable;
+    bool stale_logged;
+    int64_t lost_ns; /* monotonic time the outage was first seen */
+};
+
+/* Polls the store revision through the engine (rebuilding when it moved) and logs outages and recoveries. */
+static void watch_store(struct iam_service *service, struct store_watch *watch)
+{
+    enum iam_result result = iam_engine_refresh(service->engine, false);
+    struct iam_engine_store_status status;
+    iam_engine_store_status(service->engine, &status);
+    if (result == IAM_OK && status.reachable) {
+        if (!watch->reachable)
+            iam_log(IAM_LOG_INFO, "store_reachable",
+                    "the database answers again (unreachable for about %lld ms); serving normally",
+                    (long long)((iam_monotonic_ns() - watch->lost_ns) / 1000000));
+        *watch = (struct store_watch){.reachable = true, .stale_logged = false};
+        return;
+    }
+    if (watch->reachable) {
+        watch->lost_ns = iam_monotonic_ns();
+        iam_log(IAM_LOG_WARN, "store_unreachable",
+                "the policy engine cannot confirm the database revision (%s); tokens and decisions come from "
+                "memory for at most %lld s (--max-staleness), cache misses answer 503",
+                iam_strerror(result), (long long)service->options.max_staleness);
+    }
+    watch->reachable = false;
+    if (!status.current && !watch->stale_logged) {
+        iam_log(IAM_LOG_ERROR, "store_stale",
+                "the database has been unreachable for %lld ms, longer than --max-staleness: tokens and decisions "
+                "answer 503 until it is back",
+                (long long)status.confirmed_age_ms);
+        watch->stale_logged = true;
+    }
+}
+
 /*
  * Every engine_refresh_ms: pick up policy changes written by other processes
  * (this process refreshes right after its own writes). Every few seconds:
@@ -69,6 +118,7 @@ static void *housekeeping_loop(void *argument)
     struct service_internal *internal = argument;
     struct iam_service *service = &internal->public;
     int64_t last_purge = 0, last_key_maintenance = 0;
+    struct store_watch watch = {.reachable = true, .stale_logged = false};
     pthread_mutex_lock(&internal->lock);
     while (!internal->stopping) {
         struct timespec deadline;
@@ -78,8 +128,8 @@ static void *housekeeping_loop(void *argument)
             continue;
         pthread_mutex_unlock(&internal->lock);
         int64_t now = iam_now();
-        if (service->engine && iam_engine_refresh(service->engine, false) != IAM_OK)
-            iam_log(IAM_LOG_WARN, "housekeeping", "policy engine refresh failed; retrying");
+        if (service->engine)
+            watch_store(service, &watch);
         if (now - last_key_maintenance >= KEY_MAINTENANCE_INTERVAL_S) {
             last_key_maintenance = now;
             if (iam_keyring_maintain(service->keyring, now) != IAM_OK)
@@ -138,7 +188,10 @@ enum iam_result iam_service_new(struct iam_store *store, const uint8_t *pepper, 
     result = iam_engine_new(store, &service->engine, err);
     if (result != IAM_OK)
         goto fail;
+    iam_engine_set_staleness(service->engine, options->max_staleness * 1000, options->engine_refresh_ms);
     result = iam_authn_cache_new(&service->authn_cache);
+    if (result == IAM_OK)
+        result = iam_credential_cache_new(0, &service->credential_cache);
     if (result != IAM_OK) {
         iam_error_set(err, result, "", "Out of memory.");
         goto fail;
@@ -175,6 +228,7 @@ void iam_service_free(struct iam_service *service)
     iam_usage_free(service->usage);
     iam_engine_free(service->engine);
     iam_authn_cache_free(service->authn_cache);
+    iam_credential_cache_free(service->credential_cache);
     iam_keyring_free(service->keyring);
     iam_hasher_free(service->hasher);
     iam_store_close(service->store);

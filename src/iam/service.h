@@ -7,6 +7,7 @@
 #ifndef IAM_IAM_SERVICE_H
 #define IAM_IAM_SERVICE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -16,6 +17,7 @@
 #include "store/store.h"
 
 struct iam_authn_cache;
+struct iam_credential_cache;
 struct iam_engine;
 struct iam_keyring;
 struct iam_usage;
@@ -33,6 +35,7 @@ struct iam_service_options {
     int64_t usage_flush_interval_ms; /* how often usage counters are written */
     int64_t decision_cache_ttl;      /* maxCacheAgeSeconds in /v2/authz obligations */
     int64_t engine_refresh_ms;       /* how often the engine polls the store revision (other writers) */
+    int64_t max_staleness;           /* seconds memory stands in for an unreachable store (engine.h); default 30 */
 };
 
 struct iam_service {
@@ -43,6 +46,7 @@ struct iam_service {
     struct iam_usage *usage;      /* owned */
     struct iam_engine *engine;    /* the policy decision engine; owned */
     struct iam_authn_cache *authn_cache; /* verified access tokens; owned */
+    struct iam_credential_cache *credential_cache; /* API keys seen (iam/credential_cache.h); owned, may be NULL */
     struct iam_service_options options;
 };
 
@@ -57,6 +61,17 @@ enum iam_result iam_service_new(struct iam_store *store, const uint8_t *pepper, 
 
 /* Flushes usage counters, stops background work and frees everything. NULL is allowed. */
 void iam_service_free(struct iam_service *service);
+
+/*
+ * Whether the store answers, as the decision engine's revision polls last saw
+ * it: true when the latest poll succeeded. `confirmed_age_ms` (optional) gets
+ * the milliseconds since the engine's snapshot was last confirmed current
+ * (about engine_refresh_ms while the store is reachable; growing while it is
+ * not). While it is unreachable, tokens and decisions are served from memory
+ * until that age passes max_staleness, then refused with 503 (engine.h,
+ * iam_engine_store_status). For /readyz and /metrics. Lock-free.
+ */
+bool iam_service_store_reachable(struct iam_service *service, int64_t *confirmed_age_ms);
 
 /* Fills `options` with the defaults listed above (issuer and public_url from 127.0.0.1:8080). */
 void iam_service_options_default(struct iam_service_options *options);

@@ -11,6 +11,7 @@
  */
 #include "iam/service_ids.h"
 #include "common/log.h"
+#include "iam/authn.h"
 #include "iam/engine.h"
 
 #include <jansson.h>
@@ -237,6 +238,7 @@ static enum iam_result save_change(struct iam_service *service, struct iam_arena
     if ((result = iam_history_make(arena, who, updated->id, action, message, params, &history, err)) != IAM_OK)
         return result;
     result = iam_store_service_id_update(service->store, updated, previous_tag, &history);
+    iam_authn_forget(service); /* its keys' cached principals carry the old name */
     if (result == IAM_ECONFLICT)
         return stale_tag(err);
     if (result == IAM_ENOTFOUND)
@@ -532,6 +534,7 @@ enum iam_result iam_service_id_delete(struct iam_service *service, struct iam_ar
         return iam_error_set(err, IAM_ELOCKED, "BXNIM0510E",
                              "An API key of the service ID is locked; unlock it before deleting the service ID.");
     result = iam_store_service_id_delete(service->store, record.account_id, record.id);
+    iam_authn_forget(service); /* its keys went with it */
     if (result == IAM_ENOTFOUND)
         return service_id_not_found(err);
     if (result != IAM_OK)

@@ -261,6 +261,10 @@ enum iam_result iam_tokens_refresh(struct iam_service *service, struct iam_arena
     const char *password_binding = json_string_value(json_object_get(document, "pw"));
     if (key_id) {
         result = iam_store_apikey_get(service->store, arena, account, key_id, &key);
+        if (iam_store_failed(result)) {
+            json_decref(document);
+            return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
+        }
         if (result != IAM_OK || key.disabled || (key.expires_at && key.expires_at <= now) ||
             strcmp(key.iam_id, iam_id) != 0) {
             json_decref(document);
@@ -280,6 +284,10 @@ enum iam_result iam_tokens_refresh(struct iam_service *service, struct iam_arena
         return iam_error_set(err, IAM_EINVAL, "BXNIM0407E", invalid);
     }
     result = iam_store_user_get(service->store, arena, account, iam_id, &user);
+    if (iam_store_failed(result)) {
+        json_decref(document);
+        return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
+    }
     if (result != IAM_OK || !user.state || strcmp(user.state, "ACTIVE") != 0) {
         json_decref(document);
         return iam_error_set(err, IAM_EINVAL, "BXNIM0407E", invalid);

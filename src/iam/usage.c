@@ -1,6 +1,12 @@
 /*
  * usage.c: the in-memory table of per-key usage deltas and the thread that
  * writes them to the store in batches (see usage.h).
+ *
+ * A flush takes the whole table out, writes it in one transaction, and on
+ * failure merges it back into what was counted meanwhile, so a database
+ * outage delays counts but loses none. The table holds one entry per key
+ * (counts of a key add up in place), so memory is bounded by the number of
+ * distinct keys, capped at `capacity`.
  */
 #include "iam/usage.h"
 
@@ -15,6 +21,7 @@
 
 #define USAGE_BUCKETS 1024
 #define USAGE_ID_MAX 64
+#define USAGE_DEFAULT_CAPACITY 100000
 
 struct usage_entry {
     char id[USAGE_ID_MAX];
@@ -29,7 +36,11 @@ struct iam_usage {
     pthread_mutex_t lock; /* guards buckets and size */
     struct usage_entry *buckets[USAGE_BUCKETS];
     size_t size;
-    pthread_mutex_t flush_lock; /* one flush at a time */
+    size_t capacity;  /* most distinct keys recorded between two successful flushes */
+    uint64_t dropped; /* uses not counted because the table was full (logged by the next flush) */
+    pthread_mutex_t flush_lock; /* one flush at a time; guards failing */
+    bool failing;               /* the last flush failed (logged once per outage) */
+    uint64_t failed_flushes;
     pthread_cond_t wake;
     bool stopping;
     pthread_t thread;
@@ -57,10 +68,11 @@ void iam_usage_record(struct iam_usage *usage, const char *apikey_id, int64_t wh
     while (entry && strcmp(entry->id, apikey_id) != 0)
         entry = entry->next;
     if (!entry) {
-        entry = calloc(1, sizeof *entry);
+        entry = usage->size < usage->capacity ? calloc(1, sizeof *entry) : NULL;
         if (!entry) {
+            usage->dropped++;
             pthread_mutex_unlock(&usage->lock);
-            return; /* a lost count is better than a failed token */
+            return; /* a lost count is better than a failed token, or unbounded memory */
         }
         memcpy(entry->id, apikey_id, strlen(apikey_id) + 1);
         entry->next = usage->buckets[bucket];
@@ -136,6 +148,25 @@ static void give_back(struct iam_usage *usage, struct usage_entry *list)
     }
 }
 
+size_t iam_usage_size(struct iam_usage *usage)
+{
+    if (!usage)
+        return 0;
+    pthread_mutex_lock(&usage->lock);
+    size_t size = usage->size;
+    pthread_mutex_unlock(&usage->lock);
+    return size;
+}
+
+void iam_usage_set_capacity(struct iam_usage *usage, size_t capacity)
+{
+    if (!usage)
+        return;
+    pthread_mutex_lock(&usage->lock);
+    usage->capacity = capacity > 0 ? capacity : USAGE_DEFAULT_CAPACITY;
+    pthread_mutex_unlock(&usage->lock);
+}
+
 enum iam_result iam_usage_flush(struct iam_usage *usage)
 {
     if (!usage)
@@ -143,6 +174,15 @@ enum iam_result iam_usage_flush(struct iam_usage *usage)
     pthread_mutex_lock(&usage->flush_lock);
     size_t count = 0;
     struct usage_entry *list = take_all(usage, &count);
+    pthread_mutex_lock(&usage->lock);
+    uint64_t dropped = usage->dropped;
+    size_t capacity = usage->capacity;
+    usage->dropped = 0;
+    pthread_mutex_unlock(&usage->lock);
+    if (dropped > 0)
+        iam_log(IAM_LOG_WARN, "usage_dropped",
+                "%llu key uses were not counted: more than %zu distinct keys waited to be written",
+                (unsigned long long)dropped, capacity);
     enum iam_result result = IAM_OK;
     if (count > 0) {
         struct iam_apikey_usage *batch = calloc(count, sizeof *batch);
@@ -165,8 +205,18 @@ enum iam_result iam_usage_flush(struct iam_usage *usage)
             free(list);
             list = next;
         }
+        if (usage->failing)
+            iam_log(IAM_LOG_INFO, "usage_flushed", "usage counters written after %llu failed attempts",
+                    (unsigned long long)usage->failed_flushes);
+        usage->failing = false;
+        usage->failed_flushes = 0;
     } else {
-        iam_log(IAM_LOG_WARN, "usage_flush_failed", "%s; will retry", iam_strerror(result));
+        /* Kept and retried with what is counted meanwhile; logged once per outage. */
+        if (!usage->failing)
+            iam_log(IAM_LOG_WARN, "usage_flush_failed", "%s; usage counters are kept in memory and retried",
+                    iam_strerror(result));
+        usage->failing = true;
+        usage->failed_flushes++;
         give_back(usage, list);
     }
     pthread_mutex_unlock(&usage->flush_lock);
@@ -208,6 +258,7 @@ enum iam_result iam_usage_new(struct iam_store *store, int64_t flush_interval_ms
         return IAM_ENOMEM;
     usage->store = store;
     usage->interval_ms = flush_interval_ms > 0 ? flush_interval_ms : 1000;
+    usage->capacity = USAGE_DEFAULT_CAPACITY;
     pthread_mutex_init(&usage->lock, NULL);
     pthread_mutex_init(&usage->flush_lock, NULL);
     pthread_cond_init(&usage->wake, NULL);

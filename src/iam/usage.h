@@ -5,10 +5,17 @@
  * a background thread writes the accumulated deltas to the store every
  * usage_flush_interval_ms in one transaction. Reads add the pending deltas,
  * so a key's activity is exact even between flushes.
+ *
+ * A failed flush (the database is away) keeps its deltas: they are added to
+ * the next flush, none lost. Memory stays bounded: one entry per distinct key
+ * (new keys up to the capacity, 100,000 by default, plus a batch being
+ * written; uses of further keys are dropped and their number logged),
+ * whatever the number of uses or the length of the outage.
  */
 #ifndef IAM_IAM_USAGE_H
 #define IAM_IAM_USAGE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -26,7 +33,13 @@ void iam_usage_record(struct iam_usage *usage, const char *apikey_id, int64_t wh
 /* The deltas not yet written for `apikey_id` (0 and 0 when none). */
 void iam_usage_pending(struct iam_usage *usage, const char *apikey_id, int64_t *count, int64_t *last_authn);
 
-/* Writes every pending delta now. */
+/* Writes every pending delta now. On failure they stay pending (retried by the next flush). */
 enum iam_result iam_usage_flush(struct iam_usage *usage) IAM_MUST_CHECK;
+
+/* The number of keys with pending deltas. */
+size_t iam_usage_size(struct iam_usage *usage);
+
+/* Caps the keys with pending deltas (0: the default, 100,000). */
+void iam_usage_set_capacity(struct iam_usage *usage, size_t capacity);
 
 #endif

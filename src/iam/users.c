@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "iam/apikeys.h"
+#include "iam/authn.h"
 #include "iam/engine.h"
 #include "iam/passwords.h"
 #include "store/store_access.h"
@@ -55,6 +56,7 @@ static bool same_text(const char *a, const char *b)
 
 static void refresh_engine(struct iam_service *service)
 {
+    iam_authn_forget(service); /* a user changed or removed: cached credentials and tokens are re-read */
     if (service->engine && iam_engine_refresh(service->engine, false) != IAM_OK)
         iam_log(IAM_LOG_WARN, "engine_refresh", "the decision engine could not be refreshed after a user change");
 }

@@ -245,6 +245,14 @@ struct iam_store {
  */
 enum iam_result iam_store_sqlite_open(const char *path, struct iam_store **out, struct iam_error *err) IAM_MUST_CHECK;
 
+/*
+ * Test hook: while `unavailable` is true, every call on the SQLite store
+ * `store` fails with IAM_EUNAVAILABLE before touching the database, as calls
+ * on a PostgreSQL store do while the server cannot be reached (for outage
+ * tests of the layers above). IAM_EINVAL when `store` is not a SQLite store.
+ */
+enum iam_result iam_store_sqlite_set_unavailable(struct iam_store *store, bool unavailable) IAM_MUST_CHECK;
+
 /* The SQLite backend's access-side table (sqlite_access_backend.c). */
 extern const struct iam_store_access_backend iam_store_sqlite_access_backend;
 

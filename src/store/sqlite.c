@@ -153,6 +153,8 @@ static void conn_register(struct iam_sqlite_store *store, struct iam_sqlite_conn
 enum iam_result iam_sqlite_conn_get(struct iam_store *base, struct iam_sqlite_conn **out)
 {
     struct iam_sqlite_store *store = sqlite_store_of(base);
+    if (atomic_load_explicit(&store->unavailable, memory_order_relaxed))
+        return IAM_EUNAVAILABLE; /* the outage test hook */
     struct iam_sqlite_conn *conn = pthread_getspecific(store->thread_connection);
     if (conn) {
         *out = conn;
@@ -563,6 +565,14 @@ static const struct iam_store_backend sqlite_backend = {
 
 /* Creates the database file readable by its owner only (it holds key hashes and
  * sealed secrets); SQLite gives its -wal and -shm files the same mode. */
+enum iam_result iam_store_sqlite_set_unavailable(struct iam_store *base, bool unavailable)
+{
+    if (!base || base->backend != &sqlite_backend)
+        return IAM_EINVAL;
+    atomic_store(&sqlite_store_of(base)->unavailable, unavailable);
+    return IAM_OK;
+}
+
 static enum iam_result create_private_file(const char *path, struct iam_error *err)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -21,6 +21,7 @@
 #define IAM_STORE_SQLITE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -176,6 +177,7 @@ struct iam_sqlite_store {
     pthread_mutex_t write_lock;    /* held from BEGIN IMMEDIATE to COMMIT/ROLLBACK */
     struct iam_sqlite_conn *connections;
     struct iam_sqlite_conn *idle;
+    _Atomic bool unavailable;      /* test hook: iam_store_sqlite_set_unavailable */
 };
 
 /* --- sqlite.c: connections, statements, transactions, errors --- */

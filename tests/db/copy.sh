@@ -41,7 +41,7 @@ start_iamd() {
   pid=$!
   local port=""
   for _ in $(seq 1 200); do
-    port=$(grep -o '(port [0-9]*)' "$work/$name.log" 2>/dev/null | grep -o '[0-9]*' | head -n1 || true)
+    port=$(grep -o '(port [0-9]*' "$work/$name.log" 2>/dev/null | grep -o '[0-9]*' | head -n1 || true)
     [[ -n $port ]] && break
     kill -0 "$pid" 2>/dev/null || { cat "$work/$name.log" >&2; fail "iamd ($name) exited"; }
     sleep 0.1

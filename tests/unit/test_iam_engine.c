@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "common/arena.h"
 #include "iam/engine.h"
 #include "iam/engine_internal.h"
@@ -205,6 +207,42 @@ static void every_named_action_is_defined(void **state)
     assert_false(iam_engine_action_exists(engine, "iam-identity"));
     assert_false(iam_engine_action_exists(engine, NULL));
     assert_int_equal(iam_engine_revision(engine), 0);
+    iam_engine_free(engine);
+}
+
+static void account_owners_come_from_the_snapshot(void **state)
+{
+    (void)state;
+    struct iam_account_record accounts[] = {
+        {.id = ACCOUNT, .name = "a", .owner_iam_id = "IBMid-OWNER", .state = "ACTIVE"},
+        {.id = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", .name = "b", .owner_iam_id = "IBMid-OTHER", .state = "ACTIVE"},
+        {.id = "cccccccccccccccccccccccccccccccc", .name = "c", .owner_iam_id = NULL, .state = "ACTIVE"},
+    };
+    struct iam_access_snapshot snapshot = {.accounts = accounts, .account_count = 3};
+    struct iam_engine *engine = engine_from(&snapshot);
+    assert_true(iam_engine_account_owner(engine, ACCOUNT, "IBMid-OWNER"));
+    assert_false(iam_engine_account_owner(engine, ACCOUNT, "IBMid-OTHER")); /* owns another account */
+    assert_true(iam_engine_account_owner(engine, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "IBMid-OTHER"));
+    assert_false(iam_engine_account_owner(engine, "cccccccccccccccccccccccccccccccc", "IBMid-OWNER"));
+    assert_false(iam_engine_account_owner(engine, "dddddddddddddddddddddddddddddddd", "IBMid-OWNER"));
+    assert_false(iam_engine_account_owner(engine, ACCOUNT, "IBMid-NOBODY"));
+    assert_false(iam_engine_account_owner(engine, ACCOUNT, NULL));
+    assert_false(iam_engine_account_owner(NULL, ACCOUNT, "IBMid-OWNER"));
+    iam_engine_free(engine);
+}
+
+static void engines_without_a_store_are_always_current(void **state)
+{
+    (void)state;
+    struct iam_access_snapshot empty = {0};
+    struct iam_engine *engine = engine_from(&empty);
+    iam_engine_set_staleness(engine, 0, 500);
+    struct iam_engine_store_status status;
+    iam_engine_store_status(engine, &status);
+    assert_true(status.reachable);
+    assert_true(status.current);
+    assert_int_equal(status.confirmed_age_ms, 0);
+    assert_int_equal(iam_engine_check_current(engine), IAM_OK);
     iam_engine_free(engine);
 }
 
@@ -975,6 +1013,55 @@ static void store_policy(struct iam_store *store, struct iam_arena *arena, const
     assert_int_equal(iam_store_policy_insert(store, &policy), IAM_OK);
 }
 
+/* A database restored from an older backup: the revision goes back, and the engine must follow it. */
+static void engine_follows_a_revision_that_goes_back(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/iamd-engine-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/iamd.db", dir);
+    struct iam_store *store = NULL;
+    struct iam_error err;
+    assert_int_equal(iam_store_open(path, &store, &err), IAM_OK);
+    struct iam_account_record account = {.id = ACCOUNT, .name = "test", .owner_iam_id = "IBMid-OWNER00001",
+                                         .state = "ACTIVE", .created_at = 1700000000, .modified_at = 1700000000};
+    assert_int_equal(iam_store_account_insert(store, &account), IAM_OK);
+    struct iam_engine *engine = NULL;
+    assert_int_equal(iam_engine_new(store, &engine, &err), IAM_OK);
+    int64_t revision = iam_engine_revision(engine);
+    int64_t serial = iam_engine_snapshot_serial(engine);
+    assert_true(revision > 0);
+    assert_int_equal(iam_engine_refresh(engine, false), IAM_OK); /* nothing moved: same snapshot */
+    assert_int_equal(iam_engine_snapshot_serial(engine), serial);
+
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE revision SET value = value - 1 WHERE id = 1", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(iam_engine_refresh(engine, false), IAM_OK);
+    assert_int_equal(iam_engine_revision(engine), revision - 1);
+    assert_true(iam_engine_snapshot_serial(engine) != serial);
+    /* Forward again to the old number: a new snapshot, a new serial (caches tagged before do not revive). */
+    int64_t restored_serial = iam_engine_snapshot_serial(engine);
+    assert_int_equal(iam_store_account_insert(store, &(struct iam_account_record){
+                                                         .id = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", .name = "b",
+                                                         .owner_iam_id = "IBMid-OWNER00002", .state = "ACTIVE",
+                                                         .created_at = 1700000000, .modified_at = 1700000000}),
+                     IAM_OK);
+    assert_int_equal(iam_engine_refresh(engine, false), IAM_OK);
+    assert_int_equal(iam_engine_revision(engine), revision);
+    assert_true(iam_engine_snapshot_serial(engine) != serial);
+    assert_true(iam_engine_snapshot_serial(engine) != restored_serial);
+    assert_true(iam_engine_account_owner(engine, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "IBMid-OWNER00002"));
+    iam_engine_free(engine);
+    iam_store_close(store);
+    char command[64];
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    assert_int_equal(system(command), 0);
+}
+
 static void engine_refreshes_when_the_store_moves(void **state)
 {
     (void)state;
@@ -1044,6 +1131,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(builtin_services_follow_the_reference_tables),
         cmocka_unit_test(every_named_action_is_defined),
+        cmocka_unit_test(account_owners_come_from_the_snapshot),
+        cmocka_unit_test(engines_without_a_store_are_always_current),
         cmocka_unit_test(registry_answers_services_actions_and_pdp_clients),
         cmocka_unit_test(roles_resolve_per_service_and_account),
         cmocka_unit_test(roles_for_service_lists_system_and_service_roles),
@@ -1057,6 +1146,7 @@ int main(void)
         cmocka_unit_test(many_services_and_policies_per_subject),
         cmocka_unit_test(snapshots_swap_under_readers),
         cmocka_unit_test(engine_refreshes_when_the_store_moves),
+        cmocka_unit_test(engine_follows_a_revision_that_goes_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,6 +54,7 @@ struct iamd_settings {
     const char *metrics_token;
     int64_t max_header_bytes;
     int64_t request_timeout;
+    int64_t max_staleness;
 };
 
 #define STRING(flag, env, def, help, field) \
@@ -123,6 +124,10 @@ static size_t settings_table(struct iamd_settings *settings, struct iam_setting 
                metrics),
         SECRET("IAMD_METRICS_TOKEN", "Bearer token for GET /metrics with --metrics token (32 or more characters).",
                metrics_token),
+        INTEGER("max-staleness", "IAMD_MAX_STALENESS", "30", 0, 3600,
+                "Seconds API-key tokens and decisions keep being served from memory while the database cannot be "
+                "reached (0: never); then 503.",
+                max_staleness),
         SECRET("IAMD_PEPPER", "Pepper keying API-key hashes, 64 hex digits (default: <data-dir>/secrets/pepper).",
                pepper),
         SECRET("IAMD_KEK", "Key-encryption key for secrets at rest, 64 hex digits (default: <data-dir>/secrets/kek).",
@@ -256,6 +261,7 @@ int main(int argc, char **argv)
     options.usage_flush_interval_ms = settings.usage_flush_ms;
     options.decision_cache_ttl = settings.decision_cache_ttl;
     options.engine_refresh_ms = settings.engine_refresh_ms;
+    options.max_staleness = settings.max_staleness;
 
     if (mkdir(settings.data_dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "iamd: cannot create data directory %s: %s\n", settings.data_dir, strerror(errno));
