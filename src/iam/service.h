@@ -1,8 +1,9 @@
 /*
  * service.h: the domain root. One struct iam_service per process holds the
  * store, the secrets kept outside the database (pepper and key-encryption
- * key), the signing keyring, the usage batcher and the settings that shape
- * tokens. Everything in iam/ takes it as its first argument.
+ * key), the signing keyring, the usage batcher, the failed-authentication
+ * limits of API keys (process-wide: each node counts on its own) and the
+ * settings that shape tokens. Everything in iam/ takes it as its first argument.
  */
 #ifndef IAM_IAM_SERVICE_H
 #define IAM_IAM_SERVICE_H
@@ -18,6 +19,7 @@
 struct iam_authn_cache;
 struct iam_engine;
 struct iam_keyring;
+struct iam_ratelimit;
 struct iam_usage;
 
 struct iam_service_options {
@@ -33,6 +35,10 @@ struct iam_service_options {
     int64_t usage_flush_interval_ms; /* how often usage counters are written */
     int64_t decision_cache_ttl;      /* maxCacheAgeSeconds in /v2/authz obligations */
     int64_t engine_refresh_ms;       /* how often the engine polls the store revision (other writers) */
+    /* Failed API-key authentication limits (iam_authn_apikey_from); 0 disables one, both 0 all. */
+    int64_t failed_auth_per_address; /* failures per client address per window, default 60 */
+    int64_t failed_auth_per_key;     /* failures per key id per window (wrong values only), default 10 */
+    int64_t failed_auth_window;      /* seconds, default 300 */
 };
 
 struct iam_service {
@@ -43,6 +49,7 @@ struct iam_service {
     struct iam_usage *usage;      /* owned */
     struct iam_engine *engine;    /* the policy decision engine; owned */
     struct iam_authn_cache *authn_cache; /* verified access tokens; owned */
+    struct iam_ratelimit *auth_limits;   /* failed API-key authentications; owned; NULL: no limits */
     struct iam_service_options options;
 };
 

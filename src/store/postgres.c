@@ -895,6 +895,7 @@ static const struct iam_store_backend postgres_backend = {
     .try_lock = pg_try_lock,
     .unlock = pg_unlock,
     .access = &iam_store_postgres_access_backend,
+    .activity = &iam_store_postgres_activity_backend,
 };
 
 /* Parses pool_size's value: 1..MAX_POOL_SIZE. */

@@ -382,7 +382,7 @@ static void test_migration_fresh(void **state)
     struct fixture *f = *state;
     int64_t version = 0;
     assert_int_equal(iam_store_schema_version(f->store, &version), IAM_OK);
-    assert_int_equal(version, 2);
+    assert_true(version >= 2);
     assert_access_tables(f->path, 1);
     assert_int_equal(raw_integer(f->path, is_postgres(f->path)
                                               ? "SELECT count(*) FROM pg_indexes WHERE indexname IN "
@@ -399,16 +399,18 @@ static void test_migration_fresh(void **state)
                                               "'service_defs', 'access_settings')"),
                          6);
     /* Reopening applies nothing twice. */
+    int64_t latest = version;
     reopen_store(f);
     assert_int_equal(iam_store_schema_version(f->store, &version), IAM_OK);
-    assert_int_equal(version, 2);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(version, latest);
+    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM schema_migrations"), latest);
 }
 
 /*
  * A database as migration 1 left it (the store's version 1 schema, with data):
- * the access tables are dropped and version 2 forgotten, then the reopen
- * applies migration 2 and the old rows work with the new functions.
+ * the tables and columns of later migrations are dropped and their versions
+ * forgotten, then the reopen applies migration 2 onwards and the old rows work
+ * with the new functions.
  */
 static void test_migration_upgrade_from_1(void **state)
 {
@@ -420,14 +422,15 @@ static void test_migration_upgrade_from_1(void **state)
     f->store = NULL;
     raw_exec(f->path, "DROP TABLE group_members; DROP TABLE access_groups; DROP TABLE policies; "
                       "DROP TABLE custom_roles; DROP TABLE service_defs; DROP TABLE access_settings; "
-                      "DELETE FROM schema_migrations WHERE version = 2");
+                      "DROP TABLE activity_reports; ALTER TABLE users DROP COLUMN last_authn; "
+                      "DELETE FROM schema_migrations WHERE version >= 2");
     assert_access_tables(f->path, 0);
     assert_int_equal(raw_integer(f->path, "SELECT max(version) FROM schema_migrations"), 1);
 
     open_store(f);
     int64_t version = 0;
     assert_int_equal(iam_store_schema_version(f->store, &version), IAM_OK);
-    assert_int_equal(version, 2);
+    assert_true(version >= 2); /* migration 2 and every later one */
     assert_access_tables(f->path, 1);
 
     /* The version 1 rows are there and the access side works on them. */
