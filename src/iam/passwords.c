@@ -283,6 +283,7 @@ enum iam_result iam_authn_password_with_retry(struct iam_service *service, struc
         return bad_credentials(err);
     }
     iam_password_limit_end(normalized, client_address, IAM_PASSWORD_ATTEMPT_SUCCEEDED, now);
+    iam_usage_record_user(service->usage, user.iam_id, now);
     principal_from_user(arena, &user, who);
     return IAM_OK;
 }
