@@ -20,6 +20,7 @@
 #include <stdlib.h>
 
 #define AUTHN_APIKEY_MAX 256
+#define SUBJECT_SIZE sizeof(((struct iam_keyformat_info *)0)->key_id_text) /* "ApiKey-<uuid>" */
 
 /* Fills the identity part of `who` from the key owner's record; ENOTFOUND when gone or inactive. */
 static enum iam_result load_identity(struct iam_service *service, struct iam_arena *arena, const char *account_id,
@@ -107,7 +108,7 @@ enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *
 }
 
 /* The key id `value` names ("ApiKey-<uuid>") in `subject`, or "" when it is in no format we know. */
-static void apikey_subject(const struct iam_service *service, const char *value, char subject[48])
+static void apikey_subject(const struct iam_service *service, const char *value, char subject[SUBJECT_SIZE])
 {
     subject[0] = '\0';
     if (!value)
@@ -119,7 +120,7 @@ static void apikey_subject(const struct iam_service *service, const char *value,
     struct iam_keyformat_info info;
     (void)iam_keyformat_inspect(service->options.key_prefix, value, &info);
     if (info.recognised)
-        snprintf(subject, 48, "%s", info.key_id_text);
+        snprintf(subject, SUBJECT_SIZE, "%s", info.key_id_text);
 }
 
 enum iam_result iam_authn_apikey_from(struct iam_service *service, struct iam_arena *arena, const char *value,
@@ -130,7 +131,7 @@ enum iam_result iam_authn_apikey_from(struct iam_service *service, struct iam_ar
     struct iam_ratelimit *limits = service->auth_limits;
     if (!limits)
         return iam_authn_apikey(service, arena, value, who, key, err);
-    char subject[48];
+    char subject[SUBJECT_SIZE];
     apikey_subject(service, value, subject);
     int64_t now = iam_now();
     enum iam_result result = iam_ratelimit_begin(limits, subject, client_address, now, retry_after);

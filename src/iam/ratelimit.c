@@ -181,7 +181,7 @@ static struct source *source_get_or_add(struct counter *counter, const char *add
     return source;
 }
 
-static void source_remove(struct counter *counter, struct source *source)
+static void source_remove(struct counter *counter, const struct source *source)
 {
     size_t index = (size_t)(source - counter->sources);
     counter->sources[index] = counter->sources[counter->source_count - 1];
