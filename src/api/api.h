@@ -41,6 +41,7 @@ enum iam_result iam_api_settings_register(struct iam_router *router, struct iam_
 enum iam_result iam_api_stubs_register(struct iam_router *router, struct iam_api *api) IAM_MUST_CHECK;
 enum iam_result iam_api_authz_register(struct iam_router *router, struct iam_api *api) IAM_MUST_CHECK;
 enum iam_result iam_api_metrics_register(struct iam_router *router, struct iam_api *api) IAM_MUST_CHECK;
+enum iam_result iam_api_activity_register(struct iam_router *router, struct iam_api *api) IAM_MUST_CHECK;
 
 /*
  * Authenticates the caller from "Authorization: Bearer <token>",
@@ -62,6 +63,9 @@ bool iam_api_authenticate(struct iam_api *api, struct iam_http_request *request,
  */
 void iam_api_respond_error(struct iam_http_request *request, struct iam_http_response *response,
                            const struct iam_error *err);
+
+/* Adds "Retry-After: <seconds>" (at least 1), as 429 answers carry. */
+void iam_api_retry_after(struct iam_http_request *request, struct iam_http_response *response, int64_t seconds);
 
 /* Builds the error in place and responds: iam_api_fail(req, resp, IAM_EINVAL, "BXNIM0109E", "Name is too long."). */
 void iam_api_fail(struct iam_http_request *request, struct iam_http_response *response, enum iam_result result,

@@ -109,6 +109,13 @@ static const char *basic_apikey(struct iam_http_request *request, const char *en
     return (const char *)decoded + 7;
 }
 
+void iam_api_retry_after(struct iam_http_request *request, struct iam_http_response *response, int64_t seconds)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%lld", (long long)(seconds > 0 ? seconds : 1));
+    iam_http_add_header(request, response, "Retry-After", text);
+}
+
 bool iam_api_authenticate(struct iam_api *api, struct iam_http_request *request, struct iam_http_response *response,
                           struct iam_principal *who)
 {
@@ -129,7 +136,14 @@ bool iam_api_authenticate(struct iam_api *api, struct iam_http_request *request,
     } else if (strncasecmp(authorization, "Basic ", 6) == 0) {
         const char *apikey = basic_apikey(request, authorization + 6);
         if (apikey) {
-            result = iam_authn_apikey(api->service, request->arena, apikey, who, NULL, &err);
+            int64_t retry_after = 0;
+            result = iam_authn_apikey_from(api->service, request->arena, apikey, request->client_address, who, NULL,
+                                           &retry_after, &err);
+            if (result == IAM_ETOOMANY) {
+                iam_api_respond_error(request, response, &err);
+                iam_api_retry_after(request, response, retry_after);
+                return false;
+            }
             if (result != IAM_OK)
                 iam_error_set(&err, IAM_EUNAUTH, "BXNIM0415E", "Provided API key could not be found.");
         } else {

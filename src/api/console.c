@@ -496,18 +496,15 @@ static bool sign_in(struct iam_api *api, struct iam_http_request *request, struc
         return false;
     }
     enum iam_result result;
-    if (by_password) {
-        int64_t retry_after = 0;
+    int64_t retry_after = 0;
+    if (by_password)
         result = iam_authn_password_with_retry(api->service, request->arena, login, password, request->client_address,
                                                who, &retry_after, &err);
-        if (result == IAM_ETOOMANY) {
-            char seconds[24];
-            snprintf(seconds, sizeof seconds, "%lld", (long long)(retry_after > 0 ? retry_after : 1));
-            iam_http_add_header(request, response, "Retry-After", seconds);
-        }
-    } else {
-        result = iam_authn_apikey(api->service, request->arena, apikey, who, NULL, &err);
-    }
+    else
+        result = iam_authn_apikey_from(api->service, request->arena, apikey, request->client_address, who, NULL,
+                                       &retry_after, &err);
+    if (result == IAM_ETOOMANY)
+        iam_api_retry_after(request, response, retry_after);
     if (result == IAM_OK)
         return true;
     if (err.result == IAM_ESTORE)

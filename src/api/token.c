@@ -17,7 +17,9 @@
  *   BXNIM0407E  400 invalid_grant           invalid, expired or revoked refresh token
  *   BXNIM0408E  401 invalid_client          client_credentials: wrong client id or secret
  *   BXNIM0602E  400 invalid_grant           password grant: wrong login or password
- *   BXNIM0431E  429 too_many_requests       password grant: too many failures (Retry-After)
+ *   BXNIM0431E  429 too_many_requests       too many failures (Retry-After): password grant; API key
+ *                                           and client_credentials from an address over its limit, or
+ *                                           a wrong value of a key id over its limit
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -64,11 +66,16 @@ static void token_fail_missing(struct iam_http_request *request, struct iam_http
     token_fail_with(request, response, 400, "invalid_request", "BXNIM0109E", message);
 }
 
-/* Maps an authentication failure to its status and OAuth error. */
+/* Maps an authentication failure to its status and OAuth error (429 with Retry-After when rate limited). */
 static void token_fail_authn(struct iam_http_request *request, struct iam_http_response *response,
-                             const struct iam_error *err)
+                             const struct iam_error *err, int64_t retry_after)
 {
     iam_api_count_store_failure(err->result);
+    if (err->result == IAM_ETOOMANY) {
+        token_fail(request, response, 429, "too_many_requests", err);
+        iam_api_retry_after(request, response, retry_after);
+        return;
+    }
     if (err->result == IAM_EUNAVAILABLE || err->result == IAM_ESTORE) {
         token_fail(request, response, 503, "temporarily_unavailable", err);
         return;
@@ -135,14 +142,16 @@ static void grant_apikey(struct iam_api *api, struct iam_http_request *request, 
     struct iam_principal who;
     struct iam_error err;
     iam_error_clear(&err);
-    if (iam_authn_apikey(api->service, request->arena, apikey, &who, NULL, &err) != IAM_OK) {
-        token_fail_authn(request, response, &err);
+    int64_t retry_after = 0;
+    if (iam_authn_apikey_from(api->service, request->arena, apikey, request->client_address, &who, NULL,
+                              &retry_after, &err) != IAM_OK) {
+        token_fail_authn(request, response, &err, retry_after);
         return;
     }
     request->log_identity = who.iam_id;
     struct iam_token_response tokens;
     if (iam_tokens_issue(api->service, request->arena, &who, IAM_GRANT_APIKEY, &tokens, &err) != IAM_OK) {
-        token_fail_authn(request, response, &err);
+        token_fail_authn(request, response, &err, 0);
         return;
     }
     respond_tokens(request, response, &tokens);
@@ -160,7 +169,7 @@ static void grant_refresh(struct iam_api *api, struct iam_http_request *request,
     struct iam_error err;
     iam_error_clear(&err);
     if (iam_tokens_refresh(api->service, request->arena, refresh_token, &tokens, &err) != IAM_OK) {
-        token_fail_authn(request, response, &err);
+        token_fail_authn(request, response, &err, 0);
         return;
     }
     respond_tokens(request, response, &tokens);
@@ -189,12 +198,14 @@ static void grant_client_credentials(struct iam_api *api, struct iam_http_reques
     struct iam_principal who;
     struct iam_error err;
     iam_error_clear(&err);
-    enum iam_result result = iam_authn_apikey(api->service, request->arena, client_secret, &who, NULL, &err);
+    int64_t retry_after = 0;
+    enum iam_result result = iam_authn_apikey_from(api->service, request->arena, client_secret,
+                                                   request->client_address, &who, NULL, &retry_after, &err);
     if (result == IAM_OK && (who.kind != IAM_PRINCIPAL_SERVICE_ID || strcmp(who.subject_id, client_id) != 0))
         result = IAM_EUNAUTH;
     if (result != IAM_OK) {
-        if (err.result == IAM_EUNAVAILABLE) {
-            token_fail(request, response, 503, "temporarily_unavailable", &err);
+        if (err.result == IAM_EUNAVAILABLE || err.result == IAM_ETOOMANY) {
+            token_fail_authn(request, response, &err, retry_after);
             return;
         }
         token_fail_with(request, response, 401, "invalid_client", "BXNIM0408E",
@@ -206,7 +217,7 @@ static void grant_client_credentials(struct iam_api *api, struct iam_http_reques
     struct iam_token_response tokens;
     if (iam_tokens_issue(api->service, request->arena, &who, IAM_GRANT_CLIENT_CREDENTIALS, &tokens, &err) !=
         IAM_OK) {
-        token_fail_authn(request, response, &err);
+        token_fail_authn(request, response, &err, 0);
         return;
     }
     respond_tokens(request, response, &tokens);
@@ -243,20 +254,13 @@ static void grant_password(struct iam_api *api, struct iam_http_request *request
     int64_t retry_after = 0;
     if (iam_authn_password_with_retry(api->service, request->arena, username, password, request->client_address,
                                       &who, &retry_after, &err) != IAM_OK) {
-        if (err.result == IAM_ETOOMANY) {
-            token_fail(request, response, 429, "too_many_requests", &err);
-            char seconds[32];
-            snprintf(seconds, sizeof seconds, "%lld", (long long)(retry_after > 0 ? retry_after : 1));
-            iam_http_add_header(request, response, "Retry-After", seconds);
-            return;
-        }
-        token_fail_authn(request, response, &err);
+        token_fail_authn(request, response, &err, retry_after);
         return;
     }
     request->log_identity = who.iam_id;
     struct iam_token_response tokens;
     if (iam_tokens_issue(api->service, request->arena, &who, "password", &tokens, &err) != IAM_OK) {
-        token_fail_authn(request, response, &err);
+        token_fail_authn(request, response, &err, 0);
         return;
     }
     respond_tokens(request, response, &tokens);

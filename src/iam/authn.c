@@ -9,6 +9,7 @@
  */
 #include "iam/authn.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/time.h"
@@ -17,6 +18,7 @@
 #include "iam/credential_cache.h"
 #include "iam/engine.h"
 #include "iam/keyring.h"
+#include "iam/ratelimit.h"
 #include "iam/usage.h"
 
 #include <pthread.h>
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 
 #define AUTHN_APIKEY_MAX 256
+#define SUBJECT_SIZE sizeof(((struct iam_keyformat_info *)0)->key_id_text) /* "ApiKey-<uuid>" */
 
 /* Fills the identity part of `who` from the key owner's record; ENOTFOUND when gone or inactive. */
 static enum iam_result load_identity(struct iam_service *service, struct iam_arena *arena, const char *account_id,
@@ -174,6 +177,51 @@ enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *
         *key = record;
     iam_usage_record(service->usage, record.id, now);
     return IAM_OK;
+}
+
+/* The key id `value` names ("ApiKey-<uuid>") in `subject`, or "" when it is in no format we know. */
+static void apikey_subject(const struct iam_service *service, const char *value, char subject[SUBJECT_SIZE])
+{
+    subject[0] = '\0';
+    if (!value)
+        return;
+    if (strncmp(value, "secret-token:", 13) == 0)
+        value += 13;
+    if (strnlen(value, AUTHN_APIKEY_MAX + 1) > AUTHN_APIKEY_MAX)
+        return;
+    struct iam_keyformat_info info;
+    (void)iam_keyformat_inspect(service->options.key_prefix, value, &info);
+    if (info.recognised)
+        snprintf(subject, SUBJECT_SIZE, "%s", info.key_id_text);
+}
+
+enum iam_result iam_authn_apikey_from(struct iam_service *service, struct iam_arena *arena, const char *value,
+                                      const char *client_address, struct iam_principal *who,
+                                      struct iam_apikey_record *key, int64_t *retry_after, struct iam_error *err)
+{
+    *retry_after = 0;
+    struct iam_ratelimit *limits = service->auth_limits;
+    if (!limits)
+        return iam_authn_apikey(service, arena, value, who, key, err);
+    char subject[SUBJECT_SIZE];
+    apikey_subject(service, value, subject);
+    int64_t now = iam_now();
+    enum iam_result result = iam_ratelimit_begin(limits, subject, client_address, now, retry_after);
+    if (result == IAM_ETOOMANY)
+        return iam_error_set(err, IAM_ETOOMANY, "BXNIM0431E",
+                             "Too many failed API key authentications from this address. Try again in %lld seconds.",
+                             (long long)*retry_after);
+    if (result != IAM_OK)
+        return iam_error_set(err, result, "BXNIM0500E", "Cannot check the API key now.");
+    result = iam_authn_apikey(service, arena, value, who, key, err);
+    enum iam_ratelimit_outcome outcome = result == IAM_OK ? IAM_RATELIMIT_SUCCEEDED
+                                         : result == IAM_EINVAL ? IAM_RATELIMIT_FAILED
+                                                                : IAM_RATELIMIT_VOID;
+    if (iam_ratelimit_end(limits, subject, client_address, outcome, now, retry_after) == IAM_ETOOMANY)
+        return iam_error_set(err, IAM_ETOOMANY, "BXNIM0431E",
+                             "Too many failed authentications with this API key. Try again in %lld seconds.",
+                             (long long)*retry_after);
+    return result;
 }
 
 /* --- the verified-token cache (see authn.h) --- */

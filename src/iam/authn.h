@@ -20,7 +20,8 @@
 
 /*
  * Authenticates an API key value. On success fills `who` (arena memory) and,
- * if `key` is not NULL, the key's record, and counts the use.
+ * if `key` is not NULL, the key's record, and counts the use. No failure
+ * limits: keys a client presents go through iam_authn_apikey_from.
  * Errors (token endpoint codes): unknown/malformed -> IAM_EINVAL "BXNIM0415E";
  * disabled -> IAM_EINVAL "BXNIM0416E"; expired -> "BXNIM0417E";
  * identity disabled or deleted -> "BXNIM0415E"; the store is needed and
@@ -36,6 +37,28 @@
 enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *arena, const char *value,
                                  struct iam_principal *who, struct iam_apikey_record *key,
                                  struct iam_error *err) IAM_MUST_CHECK;
+
+/*
+ * iam_authn_apikey for a key presented by a client at `client_address`,
+ * under the service's failed-authentication limits (service->auth_limits,
+ * iam/ratelimit.h; none when NULL). The subject is the key id the value
+ * names (iam/keyformat.h; a value in no known format counts for its address
+ * only). Rules:
+ *   - an address with --failed-auth-per-address failures in the window is
+ *     refused before any work, whatever key it brings;
+ *   - a key id with more than --failed-auth-per-key failures in the window
+ *     gets 429 instead of the usual error, but only for WRONG values: the
+ *     value is verified first (HMAC, one lookup, constant-time compare), and
+ *     the right value of that key is never refused because of its id's
+ *     failures, so nobody can lock a key's owner out by guessing at it;
+ *   - successes do not count.
+ * Refused: IAM_ETOOMANY "BXNIM0431E" with `*retry_after` seconds (>= 1);
+ * otherwise `*retry_after` is 0 and the result is iam_authn_apikey's.
+ */
+enum iam_result iam_authn_apikey_from(struct iam_service *service, struct iam_arena *arena, const char *value,
+                                      const char *client_address, struct iam_principal *who,
+                                      struct iam_apikey_record *key, int64_t *retry_after,
+                                      struct iam_error *err) IAM_MUST_CHECK;
 
 /*
  * Verifies an access token we issued (signature by a key of our keyring, alg

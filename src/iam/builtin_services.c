@@ -75,6 +75,10 @@ static const struct builtin_action identity_actions[] = {
     {IAM_ACTION_TOKEN_INTROSPECT, "Introspect tokens", "Introspect access tokens issued in the account", "AEOV",
      NULL},
     {IAM_ACTION_AUDIT_READ, "Read audit records", "Read the identity audit records of the account", "A", NULL},
+    {IAM_ACTION_ACTIVITY_REPORT_CREATE, "Create activity reports",
+     "Create the report of the account's inactive identities", "A", NULL},
+    {IAM_ACTION_ACTIVITY_REPORT_READ, "View activity reports", "View the reports of the account's inactive identities",
+     "A", NULL},
 };
 
 static const struct builtin_role identity_roles[] = {

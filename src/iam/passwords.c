@@ -1,12 +1,9 @@
 /*
  * passwords.c: the password policy, argon2id hashing and verification with
  * a same-cost dummy for unknown logins, password authentication, and the
- * process-wide failed-attempt tables (rules in passwords.h).
- *
- * The tables are two small chained hash tables (logins, addresses) under one
- * mutex; each is capped at LIMIT_ENTRIES_MAX entries: when full, expired
- * windows are dropped, then the oldest window. The mutex is never held
- * during the argon2id work.
+ * process-wide failed-attempt limiter (rules in passwords.h, counting in
+ * iam/ratelimit.c). The limiter's mutex is never held during the argon2id
+ * work.
  */
 #include "iam/passwords.h"
 
@@ -19,13 +16,11 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "iam/ratelimit.h"
+#include "iam/usage.h"
 #include "store/store.h"
 
 #define LOGIN_KEY_MAX 65        /* 64 + NUL: logins are at most 64 characters */
-#define ADDRESS_KEY_MAX 64      /* an IPv6 literal with a zone fits */
-#define PAIRS_MAX 32            /* failing addresses remembered per login */
-#define LIMIT_BUCKETS 1024
-#define LIMIT_ENTRIES_MAX 16384
 #define LOGIN_MIN 3
 #define LOGIN_MAX 64
 
@@ -146,256 +141,53 @@ uint64_t iam_password_verify_count(void)
     return atomic_load(&verify_count);
 }
 
-/* --- failure limits --- */
+/* --- failure limits (iam/ratelimit.h, with the numbers of passwords.h) --- */
 
-struct address_pair {
-    char address[ADDRESS_KEY_MAX];
-    int failures;
-    int64_t last_failure;
-};
+static pthread_once_t limiter_once = PTHREAD_ONCE_INIT;
+static struct iam_ratelimit *limiter; /* process-wide; NULL when it could not be created */
 
-struct limit_entry {
-    char key[LOGIN_KEY_MAX > ADDRESS_KEY_MAX ? LOGIN_KEY_MAX : ADDRESS_KEY_MAX];
-    int64_t window_start;
-    int failures;
-    /* logins only: which addresses the failures came from */
-    struct address_pair *pairs;
-    size_t pair_count;
-    struct limit_entry *next;
-};
-
-struct limit_table {
-    struct limit_entry *buckets[LIMIT_BUCKETS];
-    size_t count;
-    bool with_pairs;
-};
-
-static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct limit_table login_table = {.with_pairs = true};
-static struct limit_table address_table = {.with_pairs = false};
-
-static size_t bucket_of(const char *key)
+static void limiter_init(void)
 {
-    uint64_t hash = 1469598103934665603ull; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-        hash ^= *p;
-        hash *= 1099511628211ull;
-    }
-    return (size_t)(hash % LIMIT_BUCKETS);
-}
-
-static bool expired(const struct limit_entry *entry, int64_t now)
-{
-    return now >= entry->window_start + IAM_PASSWORD_WINDOW_S || now < entry->window_start - IAM_PASSWORD_WINDOW_S;
-}
-
-static void entry_free(struct limit_entry *entry)
-{
-    free(entry->pairs);
-    free(entry);
-}
-
-/* Unlinks and frees the entries for which `drop` holds. */
-static void table_sweep(struct limit_table *table, bool (*drop)(const struct limit_entry *, int64_t), int64_t now)
-{
-    for (size_t b = 0; b < LIMIT_BUCKETS; b++) {
-        struct limit_entry **link = &table->buckets[b];
-        while (*link) {
-            struct limit_entry *entry = *link;
-            if (drop(entry, now)) {
-                *link = entry->next;
-                entry_free(entry);
-                table->count--;
-            } else {
-                link = &entry->next;
-            }
-        }
+    struct iam_ratelimit_options options = {
+        .window = IAM_PASSWORD_WINDOW_S,
+        .address_max = IAM_PASSWORD_ADDRESS_FAILURES_MAX,
+        .subject_max = IAM_PASSWORD_USER_FAILURES_MAX,
+        .subject_rule = IAM_RATELIMIT_SUBJECT_FROM_FAILED_ADDRESSES,
+    };
+    if (iam_ratelimit_new(&options, &limiter) != IAM_OK) {
+        limiter = NULL;
+        iam_log(IAM_LOG_ERROR, "password_limits", "cannot create the failed sign-in limits (out of memory?)");
     }
 }
 
-static int64_t sweep_cutoff; /* used by older_than; only read under limit_lock */
-
-static bool older_than(const struct limit_entry *entry, int64_t now)
+static struct iam_ratelimit *password_limiter(void)
 {
-    (void)now;
-    return entry->window_start <= sweep_cutoff;
-}
-
-/* Makes room for one entry: drops expired windows, then the oldest ones. */
-static void table_make_room(struct limit_table *table, int64_t now)
-{
-    table_sweep(table, expired, now);
-    while (table->count >= LIMIT_ENTRIES_MAX) {
-        int64_t oldest = INT64_MAX;
-        for (size_t b = 0; b < LIMIT_BUCKETS; b++)
-            for (struct limit_entry *entry = table->buckets[b]; entry; entry = entry->next)
-                if (entry->window_start < oldest)
-                    oldest = entry->window_start;
-        sweep_cutoff = oldest;
-        table_sweep(table, older_than, now);
-    }
-}
-
-/* The live entry for `key`, resetting an expired window; NULL when absent. */
-static struct limit_entry *table_find(struct limit_table *table, const char *key, int64_t now)
-{
-    for (struct limit_entry *entry = table->buckets[bucket_of(key)]; entry; entry = entry->next) {
-        if (strcmp(entry->key, key) != 0)
-            continue;
-        if (expired(entry, now)) {
-            entry->window_start = now;
-            entry->failures = 0;
-            entry->pair_count = 0;
-        }
-        return entry;
-    }
-    return NULL;
-}
-
-static struct limit_entry *table_get_or_add(struct limit_table *table, const char *key, int64_t now)
-{
-    struct limit_entry *entry = table_find(table, key, now);
-    if (entry)
-        return entry;
-    if (table->count >= LIMIT_ENTRIES_MAX)
-        table_make_room(table, now);
-    entry = calloc(1, sizeof *entry);
-    if (!entry)
-        return NULL;
-    if (table->with_pairs && !(entry->pairs = calloc(PAIRS_MAX, sizeof *entry->pairs))) {
-        free(entry);
-        return NULL;
-    }
-    snprintf(entry->key, sizeof entry->key, "%s", key);
-    entry->window_start = now;
-    size_t bucket = bucket_of(entry->key);
-    entry->next = table->buckets[bucket];
-    table->buckets[bucket] = entry;
-    table->count++;
-    return entry;
-}
-
-static struct address_pair *pair_find(struct limit_entry *entry, const char *address)
-{
-    for (size_t i = 0; i < entry->pair_count; i++)
-        if (strcmp(entry->pairs[i].address, address) == 0)
-            return &entry->pairs[i];
-    return NULL;
-}
-
-/* The pair for `address`, added (replacing the one that failed longest ago when full). */
-static struct address_pair *pair_get_or_add(struct limit_entry *entry, const char *address, int64_t now)
-{
-    struct address_pair *pair = pair_find(entry, address);
-    if (pair)
-        return pair;
-    if (entry->pair_count < PAIRS_MAX) {
-        pair = &entry->pairs[entry->pair_count++];
-    } else {
-        pair = &entry->pairs[0];
-        for (size_t i = 1; i < entry->pair_count; i++)
-            if (entry->pairs[i].last_failure < pair->last_failure)
-                pair = &entry->pairs[i];
-    }
-    memset(pair, 0, sizeof *pair);
-    snprintf(pair->address, sizeof pair->address, "%s", address);
-    pair->last_failure = now;
-    return pair;
-}
-
-static void pair_remove(struct limit_entry *entry, struct address_pair *pair)
-{
-    size_t index = (size_t)(pair - entry->pairs);
-    entry->pairs[index] = entry->pairs[entry->pair_count - 1];
-    entry->pair_count--;
-}
-
-static int64_t wait_for(const struct limit_entry *entry, int64_t now)
-{
-    int64_t remaining = entry->window_start + IAM_PASSWORD_WINDOW_S - now;
-    return remaining > 0 ? remaining : 1;
-}
-
-/* The table keys: the login cut to its maximum, the address or "unknown". */
-static void limit_keys(const char *login, const char *address, char login_key[LOGIN_KEY_MAX],
-                       char address_key[ADDRESS_KEY_MAX])
-{
-    snprintf(login_key, LOGIN_KEY_MAX, "%s", login ? login : "");
-    snprintf(address_key, ADDRESS_KEY_MAX, "%s", address && *address ? address : "unknown");
+    pthread_once(&limiter_once, limiter_init);
+    return limiter;
 }
 
 enum iam_result iam_password_limit_begin(const char *login, const char *address, int64_t now, int64_t *retry_after)
 {
-    char login_key[LOGIN_KEY_MAX], address_key[ADDRESS_KEY_MAX];
-    limit_keys(login, address, login_key, address_key);
+    struct iam_ratelimit *limits = password_limiter();
     *retry_after = 0;
-    enum iam_result result = IAM_OK;
-    pthread_mutex_lock(&limit_lock);
-    struct limit_entry *from = table_find(&address_table, address_key, now);
-    struct limit_entry *user = table_find(&login_table, login_key, now);
-    if (from && from->failures >= IAM_PASSWORD_ADDRESS_FAILURES_MAX) {
-        *retry_after = wait_for(from, now);
-        result = IAM_ETOOMANY;
-        goto out;
-    }
-    if (user && user->failures >= IAM_PASSWORD_USER_FAILURES_MAX && pair_find(user, address_key)) {
-        *retry_after = wait_for(user, now);
-        result = IAM_ETOOMANY;
-        goto out;
-    }
-    if (!from && !(from = table_get_or_add(&address_table, address_key, now))) {
-        result = IAM_ENOMEM;
-        goto out;
-    }
-    if (!user && !(user = table_get_or_add(&login_table, login_key, now))) {
-        result = IAM_ENOMEM;
-        goto out;
-    }
-    struct address_pair *pair = pair_get_or_add(user, address_key, now);
-    from->failures++;
-    user->failures++;
-    pair->failures++;
-    pair->last_failure = now;
-out:
-    pthread_mutex_unlock(&limit_lock);
-    return result;
+    if (!limits)
+        return IAM_ENOMEM;
+    return iam_ratelimit_begin(limits, login ? login : "", address, now, retry_after);
 }
 
 void iam_password_limit_end(const char *login, const char *address, enum iam_password_attempt outcome, int64_t now)
 {
-    if (outcome == IAM_PASSWORD_ATTEMPT_FAILED)
-        return;
-    char login_key[LOGIN_KEY_MAX], address_key[ADDRESS_KEY_MAX];
-    limit_keys(login, address, login_key, address_key);
-    pthread_mutex_lock(&limit_lock);
-    struct limit_entry *from = table_find(&address_table, address_key, now);
-    struct limit_entry *user = table_find(&login_table, login_key, now);
-    if (from && from->failures > 0)
-        from->failures--;
-    struct address_pair *pair = user ? pair_find(user, address_key) : NULL;
-    if (pair) {
-        int taken = outcome == IAM_PASSWORD_ATTEMPT_SUCCEEDED ? pair->failures : 1;
-        user->failures = user->failures > taken ? user->failures - taken : 0;
-        pair->failures -= taken < pair->failures ? taken : pair->failures;
-        if (pair->failures == 0)
-            pair_remove(user, pair);
-    }
-    pthread_mutex_unlock(&limit_lock);
-}
-
-static bool always(const struct limit_entry *entry, int64_t now)
-{
-    (void)entry;
-    (void)now;
-    return true;
+    static const enum iam_ratelimit_outcome outcomes[] = {
+        [IAM_PASSWORD_ATTEMPT_SUCCEEDED] = IAM_RATELIMIT_SUCCEEDED,
+        [IAM_PASSWORD_ATTEMPT_FAILED] = IAM_RATELIMIT_FAILED,
+        [IAM_PASSWORD_ATTEMPT_VOID] = IAM_RATELIMIT_VOID,
+    };
+    (void)iam_ratelimit_end(password_limiter(), login ? login : "", address, outcomes[outcome], now, NULL);
 }
 
 void iam_password_limits_reset(void)
 {
-    pthread_mutex_lock(&limit_lock);
-    table_sweep(&login_table, always, 0);
-    table_sweep(&address_table, always, 0);
-    pthread_mutex_unlock(&limit_lock);
+    iam_ratelimit_reset(password_limiter());
 }
 
 /* --- authentication --- */
@@ -491,6 +283,7 @@ enum iam_result iam_authn_password_with_retry(struct iam_service *service, struc
         return bad_credentials(err);
     }
     iam_password_limit_end(normalized, client_address, IAM_PASSWORD_ATTEMPT_SUCCEEDED, now);
+    iam_usage_record_user(service->usage, user.iam_id, now);
     principal_from_user(arena, &user, who);
     return IAM_OK;
 }

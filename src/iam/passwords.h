@@ -16,8 +16,13 @@
  * before the password is checked (so parallel guesses cannot overshoot) and
  * a success takes it back and clears L's failures from A. Unknown logins are
  * counted like known ones, so a refusal does not reveal whether a login
- * exists. The tables are bounded (oldest windows are evicted first) and
- * process-wide (one service per process).
+ * exists. The counting is iam/ratelimit.h's (IPv6 addresses count per /64;
+ * bounded tables, oldest windows evicted first); the limiter is process-wide
+ * (one service per process), so several nodes each count on their own.
+ *
+ * A successful sign-in is also counted as the user's activity (last_authn,
+ * for the inactive-identities report), through the usage batcher: nothing is
+ * written to the database per sign-in.
  *
  * Passwords are never logged, stored in clear or returned.
  */

@@ -55,6 +55,8 @@ struct iam_principal {
 #define IAM_ACTION_SETTINGS_UPDATE "iam-identity.account.update"
 #define IAM_ACTION_TOKEN_INTROSPECT "iam-identity.token.introspect"
 #define IAM_ACTION_AUDIT_READ "iam-identity.audit.read"
+#define IAM_ACTION_ACTIVITY_REPORT_CREATE "iam-identity.activity-report.create" /* inactive-identities report */
+#define IAM_ACTION_ACTIVITY_REPORT_READ "iam-identity.activity-report.get"
 /* policy management: checked on the policy's TARGET resource (reference 3.7) */
 #define IAM_ACTION_POLICY_READ "iam.policy.read"
 #define IAM_ACTION_POLICY_CREATE "iam.policy.create"

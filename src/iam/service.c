@@ -18,6 +18,7 @@
 #include "iam/credential_cache.h"
 #include "iam/engine.h"
 #include "iam/keyring.h"
+#include "iam/ratelimit.h"
 #include "iam/usage.h"
 
 #define KEY_MAINTENANCE_INTERVAL_S 5
@@ -47,6 +48,9 @@ void iam_service_options_default(struct iam_service_options *options)
     options->decision_cache_ttl = 60;
     options->engine_refresh_ms = 500;
     options->max_staleness = 30;
+    options->failed_auth_per_address = 60;
+    options->failed_auth_per_key = 10;
+    options->failed_auth_window = 300;
 }
 
 bool iam_service_store_reachable(struct iam_service *service, int64_t *confirmed_age_ms)
@@ -196,6 +200,19 @@ enum iam_result iam_service_new(struct iam_store *store, const uint8_t *pepper, 
         iam_error_set(err, result, "", "Out of memory.");
         goto fail;
     }
+    if (options->failed_auth_per_address > 0 || options->failed_auth_per_key > 0) {
+        struct iam_ratelimit_options limits = {
+            .window = options->failed_auth_window > 0 ? options->failed_auth_window : 300,
+            .address_max = options->failed_auth_per_address,
+            .subject_max = options->failed_auth_per_key,
+            .subject_rule = IAM_RATELIMIT_SUBJECT_AFTER_CHECK,
+        };
+        result = iam_ratelimit_new(&limits, &service->auth_limits);
+        if (result != IAM_OK) {
+            iam_error_set(err, result, "", "Cannot create the failed-authentication limits.");
+            goto fail;
+        }
+    }
     result = iam_usage_new(store, options->usage_flush_interval_ms, &service->usage);
     if (result != IAM_OK) {
         iam_error_set(err, result, "", "Cannot start the usage counter thread.");
@@ -229,6 +246,7 @@ void iam_service_free(struct iam_service *service)
     iam_engine_free(service->engine);
     iam_authn_cache_free(service->authn_cache);
     iam_credential_cache_free(service->credential_cache);
+    iam_ratelimit_free(service->auth_limits);
     iam_keyring_free(service->keyring);
     iam_hasher_free(service->hasher);
     iam_store_close(service->store);

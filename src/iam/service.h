@@ -1,8 +1,9 @@
 /*
  * service.h: the domain root. One struct iam_service per process holds the
  * store, the secrets kept outside the database (pepper and key-encryption
- * key), the signing keyring, the usage batcher and the settings that shape
- * tokens. Everything in iam/ takes it as its first argument.
+ * key), the signing keyring, the usage batcher, the failed-authentication
+ * limits of API keys (process-wide: each node counts on its own) and the
+ * settings that shape tokens. Everything in iam/ takes it as its first argument.
  */
 #ifndef IAM_IAM_SERVICE_H
 #define IAM_IAM_SERVICE_H
@@ -20,6 +21,7 @@ struct iam_authn_cache;
 struct iam_credential_cache;
 struct iam_engine;
 struct iam_keyring;
+struct iam_ratelimit;
 struct iam_usage;
 
 struct iam_service_options {
@@ -36,6 +38,10 @@ struct iam_service_options {
     int64_t decision_cache_ttl;      /* maxCacheAgeSeconds in /v2/authz obligations */
     int64_t engine_refresh_ms;       /* how often the engine polls the store revision (other writers) */
     int64_t max_staleness;           /* seconds memory stands in for an unreachable store (engine.h); default 30 */
+    /* Failed API-key authentication limits (iam_authn_apikey_from); 0 disables one, both 0 all. */
+    int64_t failed_auth_per_address; /* failures per client address per window, default 60 */
+    int64_t failed_auth_per_key;     /* failures per key id per window (wrong values only), default 10 */
+    int64_t failed_auth_window;      /* seconds, default 300 */
 };
 
 struct iam_service {
@@ -47,6 +53,7 @@ struct iam_service {
     struct iam_engine *engine;    /* the policy decision engine; owned */
     struct iam_authn_cache *authn_cache; /* verified access tokens; owned */
     struct iam_credential_cache *credential_cache; /* API keys seen (iam/credential_cache.h); owned, may be NULL */
+    struct iam_ratelimit *auth_limits;   /* failed API-key authentications; owned; NULL: no limits */
     struct iam_service_options options;
 };
 

@@ -1,12 +1,12 @@
 /*
- * usage.c: the in-memory table of per-key usage deltas and the thread that
- * writes them to the store in batches (see usage.h).
+ * usage.c: the in-memory table of per-key usage deltas and users' sign-ins,
+ * and the thread that writes them to the store in batches (see usage.h).
  *
- * A flush takes the whole table out, writes it in one transaction, and on
- * failure merges it back into what was counted meanwhile, so a database
- * outage delays counts but loses none. The table holds one entry per key
- * (counts of a key add up in place), so memory is bounded by the number of
- * distinct keys, capped at `capacity`.
+ * A flush takes the whole table out, writes it (one transaction per kind),
+ * and on failure merges it back into what was counted meanwhile, so a
+ * database outage delays counts but loses none. The table holds one entry per
+ * key or user (counts add up in place), so memory is bounded by the number of
+ * distinct ids, capped at `capacity`.
  */
 #include "iam/usage.h"
 
@@ -18,12 +18,16 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "store/store_activity.h"
 
 #define USAGE_BUCKETS 1024
 #define USAGE_ID_MAX 64
 #define USAGE_DEFAULT_CAPACITY 100000
 
+enum usage_kind { USAGE_APIKEY, USAGE_USER };
+
 struct usage_entry {
+    enum usage_kind kind;
     char id[USAGE_ID_MAX];
     int64_t count;
     int64_t last_authn;
@@ -36,7 +40,7 @@ struct iam_usage {
     pthread_mutex_t lock; /* guards buckets and size */
     struct usage_entry *buckets[USAGE_BUCKETS];
     size_t size;
-    size_t capacity;  /* most distinct keys recorded between two successful flushes */
+    size_t capacity;  /* most distinct ids recorded between two successful flushes */
     uint64_t dropped; /* uses not counted because the table was full (logged by the next flush) */
     pthread_mutex_t flush_lock; /* one flush at a time; guards failing */
     bool failing;               /* the last flush failed (logged once per outage) */
@@ -58,15 +62,21 @@ static size_t bucket_of(const char *id)
     return (size_t)(hash % USAGE_BUCKETS);
 }
 
-void iam_usage_record(struct iam_usage *usage, const char *apikey_id, int64_t when)
+/* The entry of (kind, id) in its bucket, or NULL. Called with the lock held. */
+static struct usage_entry *entry_find(struct usage_entry *entry, enum usage_kind kind, const char *id)
 {
-    if (!usage || !apikey_id || strlen(apikey_id) >= USAGE_ID_MAX)
-        return;
-    size_t bucket = bucket_of(apikey_id);
-    pthread_mutex_lock(&usage->lock);
-    struct usage_entry *entry = usage->buckets[bucket];
-    while (entry && strcmp(entry->id, apikey_id) != 0)
+    while (entry && (entry->kind != kind || strcmp(entry->id, id) != 0))
         entry = entry->next;
+    return entry;
+}
+
+static void record(struct iam_usage *usage, enum usage_kind kind, const char *id, int64_t when)
+{
+    if (!usage || !id || strlen(id) >= USAGE_ID_MAX)
+        return;
+    size_t bucket = bucket_of(id);
+    pthread_mutex_lock(&usage->lock);
+    struct usage_entry *entry = entry_find(usage->buckets[bucket], kind, id);
     if (!entry) {
         entry = usage->size < usage->capacity ? calloc(1, sizeof *entry) : NULL;
         if (!entry) {
@@ -74,7 +84,8 @@ void iam_usage_record(struct iam_usage *usage, const char *apikey_id, int64_t wh
             pthread_mutex_unlock(&usage->lock);
             return; /* a lost count is better than a failed token, or unbounded memory */
         }
-        memcpy(entry->id, apikey_id, strlen(apikey_id) + 1);
+        entry->kind = kind;
+        memcpy(entry->id, id, strlen(id) + 1);
         entry->next = usage->buckets[bucket];
         usage->buckets[bucket] = entry;
         usage->size++;
@@ -85,6 +96,16 @@ void iam_usage_record(struct iam_usage *usage, const char *apikey_id, int64_t wh
     pthread_mutex_unlock(&usage->lock);
 }
 
+void iam_usage_record(struct iam_usage *usage, const char *apikey_id, int64_t when)
+{
+    record(usage, USAGE_APIKEY, apikey_id, when);
+}
+
+void iam_usage_record_user(struct iam_usage *usage, const char *iam_id, int64_t when)
+{
+    record(usage, USAGE_USER, iam_id, when);
+}
+
 void iam_usage_pending(struct iam_usage *usage, const char *apikey_id, int64_t *count, int64_t *last_authn)
 {
     *count = 0;
@@ -92,12 +113,10 @@ void iam_usage_pending(struct iam_usage *usage, const char *apikey_id, int64_t *
     if (!usage || !apikey_id)
         return;
     pthread_mutex_lock(&usage->lock);
-    for (struct usage_entry *entry = usage->buckets[bucket_of(apikey_id)]; entry; entry = entry->next) {
-        if (strcmp(entry->id, apikey_id) == 0) {
-            *count = entry->count;
-            *last_authn = entry->last_authn;
-            break;
-        }
+    const struct usage_entry *entry = entry_find(usage->buckets[bucket_of(apikey_id)], USAGE_APIKEY, apikey_id);
+    if (entry) {
+        *count = entry->count;
+        *last_authn = entry->last_authn;
     }
     pthread_mutex_unlock(&usage->lock);
 }
@@ -130,9 +149,7 @@ static void give_back(struct iam_usage *usage, struct usage_entry *list)
         struct usage_entry *next = list->next;
         pthread_mutex_lock(&usage->lock);
         size_t bucket = bucket_of(list->id);
-        struct usage_entry *entry = usage->buckets[bucket];
-        while (entry && strcmp(entry->id, list->id) != 0)
-            entry = entry->next;
+        struct usage_entry *entry = entry_find(usage->buckets[bucket], list->kind, list->id);
         if (entry) {
             entry->count += list->count;
             if (list->last_authn > entry->last_authn)
@@ -167,6 +184,36 @@ void iam_usage_set_capacity(struct iam_usage *usage, size_t capacity)
     pthread_mutex_unlock(&usage->lock);
 }
 
+static void free_list(struct usage_entry *list)
+{
+    while (list) {
+        struct usage_entry *next = list->next;
+        free(list);
+        list = next;
+    }
+}
+
+/* Writes the entries of `list` (all of one kind, `count` of them) in one store transaction. */
+static enum iam_result write_batch(struct iam_store *store, enum usage_kind kind, const struct usage_entry *list,
+                                   size_t count)
+{
+    if (count == 0)
+        return IAM_OK;
+    struct iam_apikey_usage *batch = calloc(count, sizeof *batch);
+    if (!batch)
+        return IAM_ENOMEM;
+    size_t i = 0;
+    for (const struct usage_entry *entry = list; entry && i < count; entry = entry->next, i++) {
+        batch[i].id = entry->id;
+        batch[i].count = entry->count;
+        batch[i].last_authn = entry->last_authn;
+    }
+    enum iam_result result =
+        kind == USAGE_APIKEY ? iam_store_apikey_add_usage(store, batch, i) : iam_store_user_add_authn(store, batch, i);
+    free(batch);
+    return result;
+}
+
 enum iam_result iam_usage_flush(struct iam_usage *usage)
 {
     if (!usage)
@@ -181,30 +228,29 @@ enum iam_result iam_usage_flush(struct iam_usage *usage)
     pthread_mutex_unlock(&usage->lock);
     if (dropped > 0)
         iam_log(IAM_LOG_WARN, "usage_dropped",
-                "%llu key uses were not counted: more than %zu distinct keys waited to be written",
+                "%llu uses were not counted: more than %zu distinct keys or users waited to be written",
                 (unsigned long long)dropped, capacity);
+    /* One list per kind, one transaction per list; a failed one goes back for the next round. */
+    struct usage_entry *lists[2] = {NULL, NULL};
+    size_t counts[2] = {0, 0};
+    while (list) {
+        struct usage_entry *next = list->next;
+        list->next = lists[list->kind];
+        lists[list->kind] = list;
+        counts[list->kind]++;
+        list = next;
+    }
     enum iam_result result = IAM_OK;
-    if (count > 0) {
-        struct iam_apikey_usage *batch = calloc(count, sizeof *batch);
-        if (!batch) {
-            result = IAM_ENOMEM;
+    for (int kind = USAGE_APIKEY; kind <= USAGE_USER; kind++) {
+        enum iam_result written = write_batch(usage->store, (enum usage_kind)kind, lists[kind], counts[kind]);
+        if (written == IAM_OK) {
+            free_list(lists[kind]);
         } else {
-            size_t i = 0;
-            for (struct usage_entry *entry = list; entry && i < count; entry = entry->next, i++) {
-                batch[i].id = entry->id;
-                batch[i].count = entry->count;
-                batch[i].last_authn = entry->last_authn;
-            }
-            result = iam_store_apikey_add_usage(usage->store, batch, i);
-            free(batch);
+            give_back(usage, lists[kind]);
+            result = written;
         }
     }
     if (result == IAM_OK) {
-        while (list) {
-            struct usage_entry *next = list->next;
-            free(list);
-            list = next;
-        }
         if (usage->failing)
             iam_log(IAM_LOG_INFO, "usage_flushed", "usage counters written after %llu failed attempts",
                     (unsigned long long)usage->failed_flushes);
@@ -217,7 +263,6 @@ enum iam_result iam_usage_flush(struct iam_usage *usage)
                     iam_strerror(result));
         usage->failing = true;
         usage->failed_flushes++;
-        give_back(usage, list);
     }
     pthread_mutex_unlock(&usage->flush_lock);
     return result;
@@ -285,12 +330,7 @@ void iam_usage_free(struct iam_usage *usage)
     if (iam_usage_flush(usage) != IAM_OK)
         iam_log(IAM_LOG_ERROR, "usage_lost", "usage counters could not be written at shutdown");
     size_t count = 0;
-    struct usage_entry *list = take_all(usage, &count);
-    while (list) {
-        struct usage_entry *next = list->next;
-        free(list);
-        list = next;
-    }
+    free_list(take_all(usage, &count));
     pthread_cond_destroy(&usage->wake);
     pthread_mutex_destroy(&usage->flush_lock);
     pthread_mutex_destroy(&usage->lock);

@@ -1,15 +1,17 @@
 /*
- * usage.h: per-API-key usage counters (authn_count, last_authn), batched.
+ * usage.h: per-API-key usage counters (authn_count, last_authn) and users'
+ * last sign-in, batched.
  *
  * The token path only adds to an in-memory table (a mutex-guarded hash map);
  * a background thread writes the accumulated deltas to the store every
- * usage_flush_interval_ms in one transaction. Reads add the pending deltas,
- * so a key's activity is exact even between flushes.
+ * usage_flush_interval_ms, one transaction for keys and one for users.
+ * Reads add the pending deltas, so a key's activity is exact even between
+ * flushes.
  *
  * A failed flush (the database is away) keeps its deltas: they are added to
  * the next flush, none lost. Memory stays bounded: one entry per distinct key
- * (new keys up to the capacity, 100,000 by default, plus a batch being
- * written; uses of further keys are dropped and their number logged),
+ * or user (new ones up to the capacity, 100,000 by default, plus a batch being
+ * written; uses of further ones are dropped and their number logged),
  * whatever the number of uses or the length of the outage.
  */
 #ifndef IAM_IAM_USAGE_H
@@ -29,6 +31,9 @@ void iam_usage_free(struct iam_usage *usage);
 
 /* Counts one successful authentication of key `apikey_id` at `when`. Never blocks on the store. */
 void iam_usage_record(struct iam_usage *usage, const char *apikey_id, int64_t when);
+
+/* Counts one successful password sign-in of user `iam_id` at `when` (its last_authn). Never blocks on the store. */
+void iam_usage_record_user(struct iam_usage *usage, const char *iam_id, int64_t when);
 
 /* The deltas not yet written for `apikey_id` (0 and 0 when none). */
 void iam_usage_pending(struct iam_usage *usage, const char *apikey_id, int64_t *count, int64_t *last_authn);

@@ -152,6 +152,8 @@ struct iam_store_backend {
 
     /* Whole-table reads and writes for the database copy (copy_backend.h); NULL: cannot copy. */
     const struct iam_store_copy_backend *copy;
+    /* Identity activity (store_activity.h); NULL: the backend has none (IAM_EINTERNAL). */
+    const struct iam_store_activity_backend *activity;
 };
 
 /*
@@ -233,6 +235,20 @@ struct iam_store_access_backend {
                                        struct iam_access_snapshot *out);
 };
 
+struct iam_activity_inactive;
+struct iam_activity_report_record;
+
+/* The operations of store_activity.h, with the same arguments, already checked by store_activity.c. */
+struct iam_store_activity_backend {
+    enum iam_result (*user_add_authn)(struct iam_store *store, const struct iam_apikey_usage *items, size_t count);
+    enum iam_result (*inactive)(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                int64_t since, struct iam_activity_inactive *out);
+    enum iam_result (*report_insert)(struct iam_store *store, const struct iam_activity_report_record *report,
+                                     int64_t keep_since, int64_t keep_max);
+    enum iam_result (*report_get)(struct iam_store *store, struct iam_arena *arena, const char *account_id,
+                                  const char *reference, struct iam_activity_report_record *out);
+};
+
 /* The part of every backend's store that store.c sees. */
 struct iam_store {
     const struct iam_store_backend *backend;
@@ -255,6 +271,10 @@ enum iam_result iam_store_sqlite_set_unavailable(struct iam_store *store, bool u
 
 /* The SQLite backend's access-side table (sqlite_access_backend.c). */
 extern const struct iam_store_access_backend iam_store_sqlite_access_backend;
+
+/* The activity tables of the backends (sqlite_activity.c, postgres_activity.c). */
+extern const struct iam_store_activity_backend iam_store_sqlite_activity_backend;
+extern const struct iam_store_activity_backend iam_store_postgres_activity_backend;
 
 /*
  * Opens the PostgreSQL database named by `location`, a libpq URL

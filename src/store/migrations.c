@@ -229,6 +229,25 @@ static const struct migration migrations[] = {
      "  entity_tag TEXT NOT NULL,\n"
      "  modified_at INTEGER NOT NULL\n"
      ") STRICT;\n"},
+
+    /*
+     * Identity activity: users' last sign-in (their keys' use is in apikeys),
+     * and the stored inactive-identities reports. seq orders reports for
+     * "latest" even within one second; references are unique per account.
+     */
+    {3, "identity activity",
+     "ALTER TABLE users ADD COLUMN last_authn INTEGER NOT NULL DEFAULT 0;\n"
+
+     "CREATE TABLE activity_reports (\n"
+     "  seq INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+     "  account_id TEXT NOT NULL REFERENCES accounts (id),\n"
+     "  reference TEXT NOT NULL,\n"
+     "  created_by TEXT NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  report TEXT NOT NULL,\n"
+     "  UNIQUE (account_id, reference)\n"
+     ") STRICT;\n"
+     "CREATE INDEX activity_reports_account_seq ON activity_reports (account_id, seq);\n"},
 };
 
 #define MIGRATION_COUNT (sizeof migrations / sizeof migrations[0])

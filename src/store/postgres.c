@@ -897,6 +897,7 @@ static const struct iam_store_backend postgres_backend = {
     .unlock = pg_unlock,
     .access = &iam_store_postgres_access_backend,
     .copy = &iam_store_postgres_copy_backend,
+    .activity = &iam_store_postgres_activity_backend,
 };
 
 /* Parses pool_size's value: 1..MAX_POOL_SIZE. */

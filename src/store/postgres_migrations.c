@@ -226,6 +226,20 @@ static const struct migration migrations[] = {
      "  entity_tag TEXT COLLATE \"C\" NOT NULL,\n"
      "  modified_at BIGINT NOT NULL\n"
      ");\n"},
+
+    {3, "identity activity",
+     "ALTER TABLE users ADD COLUMN last_authn BIGINT NOT NULL DEFAULT 0;\n"
+
+     "CREATE TABLE activity_reports (\n"
+     "  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
+     "  account_id TEXT COLLATE \"C\" NOT NULL REFERENCES accounts (id),\n"
+     "  reference TEXT COLLATE \"C\" NOT NULL,\n"
+     "  created_by TEXT COLLATE \"C\" NOT NULL,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  report TEXT COLLATE \"C\" NOT NULL,\n"
+     "  UNIQUE (account_id, reference)\n"
+     ");\n"
+     "CREATE INDEX activity_reports_account_seq ON activity_reports (account_id, seq);\n"},
 };
 
 #define MIGRATION_COUNT (sizeof migrations / sizeof migrations[0])

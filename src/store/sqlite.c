@@ -561,6 +561,7 @@ static const struct iam_store_backend sqlite_backend = {
     .revocation_purge = iam_sqlite_revocation_purge,
     .access = &iam_store_sqlite_access_backend,
     .copy = &iam_store_sqlite_copy_backend,
+    .activity = &iam_store_sqlite_activity_backend,
 };
 
 /* Creates the database file readable by its owner only (it holds key hashes and

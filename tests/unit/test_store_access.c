@@ -2,7 +2,9 @@
  * test_store_access.c: the access side of the store interface (store_access.h)
  * over its SQLite backend: migration 2, policies, custom roles, access groups
  * and members, registered services, access settings, account and user
- * administration, cascades, the engine's snapshot, and threads.
+ * administration, cascades, the engine's snapshot, threads, and the identity
+ * activity tables (users' sign-ins, the inactive-identities scan, stored
+ * reports).
  *
  * Each test opens a fresh database in its own mkdtemp directory under /tmp
  * and removes it afterwards. Some checks read the file with sqlite3 directly
@@ -29,6 +31,7 @@
 #include "common/log.h"
 #include "store/store.h"
 #include "store/store_access.h"
+#include "store/store_activity.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ACCOUNT_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -382,7 +385,7 @@ static void test_migration_fresh(void **state)
     struct fixture *f = *state;
     int64_t version = 0;
     assert_int_equal(iam_store_schema_version(f->store, &version), IAM_OK);
-    assert_int_equal(version, 2);
+    assert_true(version >= 2);
     assert_access_tables(f->path, 1);
     assert_int_equal(raw_integer(f->path, is_postgres(f->path)
                                               ? "SELECT count(*) FROM pg_indexes WHERE indexname IN "
@@ -399,16 +402,18 @@ static void test_migration_fresh(void **state)
                                               "'service_defs', 'access_settings')"),
                          6);
     /* Reopening applies nothing twice. */
+    int64_t latest = version;
     reopen_store(f);
     assert_int_equal(iam_store_schema_version(f->store, &version), IAM_OK);
-    assert_int_equal(version, 2);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(version, latest);
+    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM schema_migrations"), latest);
 }
 
 /*
  * A database as migration 1 left it (the store's version 1 schema, with data):
- * the access tables are dropped and version 2 forgotten, then the reopen
- * applies migration 2 and the old rows work with the new functions.
+ * the tables and columns of later migrations are dropped and their versions
+ * forgotten, then the reopen applies migration 2 onwards and the old rows work
+ * with the new functions.
  */
 static void test_migration_upgrade_from_1(void **state)
 {
@@ -420,14 +425,15 @@ static void test_migration_upgrade_from_1(void **state)
     f->store = NULL;
     raw_exec(f->path, "DROP TABLE group_members; DROP TABLE access_groups; DROP TABLE policies; "
                       "DROP TABLE custom_roles; DROP TABLE service_defs; DROP TABLE access_settings; "
-                      "DELETE FROM schema_migrations WHERE version = 2");
+                      "DROP TABLE activity_reports; ALTER TABLE users DROP COLUMN last_authn; "
+                      "DELETE FROM schema_migrations WHERE version >= 2");
     assert_access_tables(f->path, 0);
     assert_int_equal(raw_integer(f->path, "SELECT max(version) FROM schema_migrations"), 1);
 
     open_store(f);
     int64_t version = 0;
     assert_int_equal(iam_store_schema_version(f->store, &version), IAM_OK);
-    assert_int_equal(version, 2);
+    assert_true(version >= 2); /* migration 2 and every later one */
     assert_access_tables(f->path, 1);
 
     /* The version 1 rows are there and the access side works on them. */
@@ -1638,6 +1644,176 @@ static void test_arguments(void **state)
                      IAM_EINVAL);
 }
 
+/* --- identity activity (store_activity.h) --- */
+
+#define SID_1 "ServiceId-00000000-0000-4000-8000-000000000001"
+#define SID_2 "ServiceId-00000000-0000-4000-8000-000000000002"
+#define SID_3 "ServiceId-00000000-0000-4000-8000-000000000003"
+#define SID_B "ServiceId-00000000-0000-4000-8000-00000000000b"
+
+static void add_service_id(struct iam_store *store, const char *account_id, const char *id, const char *name)
+{
+    char iam_id[80];
+    snprintf(iam_id, sizeof iam_id, "iam-%s", id);
+    struct iam_service_id_record record = {
+        .id = id, .iam_id = iam_id, .account_id = account_id, .name = name, .unique_instance_crns = "[]",
+        .created_by = "IBMid-OWNER00001", .entity_tag = TAG_1, .created_at = 1700000000, .modified_at = 1700000000,
+    };
+    assert_int_equal(iam_store_service_id_insert(store, &record, NULL, NULL, 0), IAM_OK);
+}
+
+/* Key `n` of `iam_id`, used last at `used` (0: never). */
+static const char *add_used_key(struct fixture *f, const char *account_id, const char *iam_id, int n, int64_t used)
+{
+    add_apikey_with_history(f, account_id, iam_id, n);
+    const char *id = iam_arena_printf(f->arena, "ApiKey-00000000-0000-4000-8000-%012d", n);
+    if (used) {
+        struct iam_apikey_usage usage = {.id = id, .count = 1, .last_authn = used};
+        assert_int_equal(iam_store_apikey_add_usage(f->store, &usage, 1), IAM_OK);
+    }
+    return id;
+}
+
+static void test_activity_inactive(void **state)
+{
+    struct fixture *f = *state;
+    add_account(f->store, ACCOUNT_A, 1700000000);
+    add_account(f->store, ACCOUNT_B, 1700000000);
+    add_user(f->store, ACCOUNT_A, USER_1, "one@example.com", 1700000000);
+    add_user(f->store, ACCOUNT_A, USER_2, "two@example.com", 1700000000);
+    add_user(f->store, ACCOUNT_B, USER_B, "b@example.com", 1700000000);
+    add_service_id(f->store, ACCOUNT_A, SID_1, "used");
+    add_service_id(f->store, ACCOUNT_A, SID_2, "unused");
+    add_service_id(f->store, ACCOUNT_A, SID_3, "keyless");
+    add_service_id(f->store, ACCOUNT_B, SID_B, "other account");
+    add_used_key(f, ACCOUNT_A, "iam-" SID_1, 1, 1700000900);
+    const char *unused_key = add_used_key(f, ACCOUNT_A, "iam-" SID_2, 2, 0);
+    const char *old_user_key = add_used_key(f, ACCOUNT_A, USER_2, 3, 1700000100);
+    add_used_key(f, ACCOUNT_B, "iam-" SID_B, 4, 0);
+    /* USER_1 signed in with its password; sign-ins and usage leave the revision alone. */
+    int64_t revision = revision_of(f->store);
+    struct iam_apikey_usage sign_ins[] = {{.id = USER_1, .count = 1, .last_authn = 1700000500},
+                                          {.id = "IBMid-GONE000001", .count = 1, .last_authn = 1700000500}};
+    assert_int_equal(iam_store_user_add_authn(f->store, sign_ins, 2), IAM_OK);
+    struct iam_apikey_usage older = {.id = USER_1, .count = 1, .last_authn = 1700000200};
+    assert_int_equal(iam_store_user_add_authn(f->store, &older, 1), IAM_OK); /* an older batch: max wins */
+    assert_int_equal(revision_of(f->store), revision);
+
+    struct iam_activity_inactive inactive;
+    assert_int_equal(iam_store_activity_inactive(f->store, f->arena, ACCOUNT_A, 1700000400, &inactive), IAM_OK);
+    /* users: USER_2 (its key, long ago); USER_1 signed in since */
+    assert_int_equal(inactive.user_count, 1);
+    assert_string_equal(inactive.users[0].iam_id, USER_2);
+    assert_string_equal(inactive.users[0].login, "two@example.com");
+    assert_string_equal(inactive.users[0].given_name, "Ada");
+    assert_int_equal(inactive.users[0].last_authn, 1700000100);
+    /* service IDs: never used first, by id */
+    assert_int_equal(inactive.service_id_count, 2);
+    assert_string_equal(inactive.service_ids[0].id, SID_2);
+    assert_string_equal(inactive.service_ids[0].name, "unused");
+    assert_int_equal(inactive.service_ids[0].last_authn, 0);
+    assert_string_equal(inactive.service_ids[1].id, SID_3);
+    /* keys: the unused service ID key, then the old user key, each with its owner */
+    assert_int_equal(inactive.apikey_count, 2);
+    assert_string_equal(inactive.apikeys[0].id, unused_key);
+    assert_string_equal(inactive.apikeys[0].service_id_id, SID_2);
+    assert_string_equal(inactive.apikeys[0].service_id_name, "unused");
+    assert_null(inactive.apikeys[0].user_login);
+    assert_int_equal(inactive.apikeys[0].last_authn, 0);
+    assert_string_equal(inactive.apikeys[1].id, old_user_key);
+    assert_string_equal(inactive.apikeys[1].iam_id, USER_2);
+    assert_null(inactive.apikeys[1].service_id_id);
+    assert_string_equal(inactive.apikeys[1].user_login, "two@example.com");
+    assert_string_equal(inactive.apikeys[1].user_family_name, "Lovelace");
+    assert_int_equal(inactive.apikeys[1].last_authn, 1700000100);
+
+    /* since = USER_1's sign-in: not before it, so still active */
+    assert_int_equal(iam_store_activity_inactive(f->store, f->arena, ACCOUNT_A, 1700000500, &inactive), IAM_OK);
+    assert_int_equal(inactive.user_count, 1);
+    /* everything is inactive since the future; nothing since the epoch's start */
+    assert_int_equal(iam_store_activity_inactive(f->store, f->arena, ACCOUNT_A, 1800000000, &inactive), IAM_OK);
+    assert_int_equal(inactive.user_count, 2);
+    assert_int_equal(inactive.service_id_count, 3);
+    assert_int_equal(inactive.apikey_count, 3);
+    assert_int_equal(iam_store_activity_inactive(f->store, f->arena, ACCOUNT_A, 0, &inactive), IAM_OK);
+    assert_int_equal(inactive.user_count + inactive.service_id_count + inactive.apikey_count, 0);
+    /* another account sees only its own */
+    assert_int_equal(iam_store_activity_inactive(f->store, f->arena, ACCOUNT_B, 1800000000, &inactive), IAM_OK);
+    assert_int_equal(inactive.user_count, 1);
+    assert_string_equal(inactive.users[0].iam_id, USER_B);
+    assert_int_equal(inactive.service_id_count, 1);
+    assert_string_equal(inactive.service_ids[0].id, SID_B);
+    assert_int_equal(inactive.apikey_count, 1);
+    assert_int_equal(iam_store_activity_inactive(f->store, f->arena, ACCOUNT_C, 1800000000, &inactive), IAM_OK);
+    assert_int_equal(inactive.user_count + inactive.service_id_count + inactive.apikey_count, 0);
+}
+
+static void test_activity_reports(void **state)
+{
+    struct fixture *f = *state;
+    add_account(f->store, ACCOUNT_A, 1700000000);
+    add_account(f->store, ACCOUNT_B, 1700000000);
+    int64_t revision = revision_of(f->store);
+    struct iam_activity_report_record report = {
+        .account_id = ACCOUNT_A, .reference = "r1", .created_by = USER_1, .created_at = 1000, .report = "{\"n\":1}",
+    };
+    assert_int_equal(iam_store_activity_report_insert(f->store, &report, 0, 10), IAM_OK);
+    report.reference = "r2";
+    report.report = "{\"n\":2}";
+    assert_int_equal(iam_store_activity_report_insert(f->store, &report, 0, 10), IAM_OK); /* same second */
+    assert_int_equal(revision_of(f->store), revision);
+
+    struct iam_activity_report_record read;
+    assert_int_equal(iam_store_activity_report_get(f->store, f->arena, ACCOUNT_A, "r1", &read), IAM_OK);
+    assert_string_equal(read.account_id, ACCOUNT_A);
+    assert_string_equal(read.reference, "r1");
+    assert_string_equal(read.created_by, USER_1);
+    assert_int_equal(read.created_at, 1000);
+    assert_string_equal(read.report, "{\"n\":1}");
+    /* the latest is the last made, even within one second */
+    assert_int_equal(iam_store_activity_report_get(f->store, f->arena, ACCOUNT_A, NULL, &read), IAM_OK);
+    assert_string_equal(read.reference, "r2");
+    /* account scoping, unknown references, duplicates, unknown accounts */
+    assert_int_equal(iam_store_activity_report_get(f->store, f->arena, ACCOUNT_B, "r1", &read), IAM_ENOTFOUND);
+    assert_int_equal(iam_store_activity_report_get(f->store, f->arena, ACCOUNT_B, NULL, &read), IAM_ENOTFOUND);
+    assert_int_equal(iam_store_activity_report_get(f->store, f->arena, ACCOUNT_A, "r9", &read), IAM_ENOTFOUND);
+    assert_int_equal(iam_store_activity_report_insert(f->store, &report, 0, 10), IAM_ECONFLICT);
+    report.account_id = ACCOUNT_B; /* the same reference in another account is another report */
+    assert_int_equal(iam_store_activity_report_insert(f->store, &report, 0, 10), IAM_OK);
+    report.account_id = ACCOUNT_C;
+    assert_int_equal(iam_store_activity_report_insert(f->store, &report, 0, 10), IAM_ENOTFOUND);
+
+    /* pruning: older than keep_since, then all but the keep_max newest, in that account only */
+    report.account_id = ACCOUNT_A;
+    report.reference = "r3";
+    report.created_at = 5000;
+    assert_int_equal(iam_store_activity_report_insert(f->store, &report, 1001, 10), IAM_OK);
+    assert_int_equal(iam_store_activity_report_get(f->store, f->arena, ACCOUNT_A, "r1", &read), IAM_ENOTFOUND);
+    assert_int_equal(iam_store_activity_report_get(f->store, f->arena, ACCOUNT_A, "r2", &read), IAM_ENOTFOUND);
+    assert_int_equal(iam_store_activity_report_get(f->store, f->arena, ACCOUNT_B, "r2", &read), IAM_OK);
+    for (int i = 4; i <= 6; i++) {
+        report.reference = iam_arena_printf(f->arena, "r%d", i);
+        report.created_at = 5000 + i;
+        assert_int_equal(iam_store_activity_report_insert(f->store, &report, 0, 2), IAM_OK);
+    }
+    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM activity_reports WHERE account_id = '" ACCOUNT_A "'"),
+                     2);
+    assert_int_equal(iam_store_activity_report_get(f->store, f->arena, ACCOUNT_A, "r5", &read), IAM_OK);
+    assert_int_equal(iam_store_activity_report_get(f->store, f->arena, ACCOUNT_A, NULL, &read), IAM_OK);
+    assert_string_equal(read.reference, "r6");
+
+    /* arguments */
+    assert_int_equal(iam_store_activity_report_insert(f->store, &report, 0, 0), IAM_EINVAL);
+    report.report = NULL;
+    assert_int_equal(iam_store_activity_report_insert(f->store, &report, 0, 10), IAM_EINVAL);
+    assert_int_equal(iam_store_activity_report_get(f->store, f->arena, NULL, "r5", &read), IAM_EINVAL);
+    struct iam_activity_inactive inactive;
+    assert_int_equal(iam_store_activity_inactive(f->store, NULL, ACCOUNT_A, 0, &inactive), IAM_EINVAL);
+    struct iam_apikey_usage nameless = {.id = NULL, .last_authn = 1};
+    assert_int_equal(iam_store_user_add_authn(f->store, &nameless, 1), IAM_EINVAL);
+    assert_int_equal(iam_store_user_add_authn(f->store, NULL, 0), IAM_OK);
+}
+
 int main(void)
 {
     iam_log_set_level(IAM_LOG_ERROR);
@@ -1661,6 +1837,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revision, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_activity_inactive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_activity_reports, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

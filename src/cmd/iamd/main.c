@@ -55,6 +55,9 @@ struct iamd_settings {
     int64_t max_header_bytes;
     int64_t request_timeout;
     int64_t max_staleness;
+    int64_t failed_auth_per_address;
+    int64_t failed_auth_per_key;
+    int64_t failed_auth_window;
 };
 
 #define STRING(flag, env, def, help, field) \
@@ -128,6 +131,16 @@ static size_t settings_table(struct iamd_settings *settings, struct iam_setting 
                 "Seconds API-key tokens and decisions keep being served from memory while the database cannot be "
                 "reached (0: never); then 503.",
                 max_staleness),
+        INTEGER("failed-auth-per-address", "IAMD_FAILED_AUTH_PER_ADDRESS", "60", 0, 1000000,
+                "Failed API-key authentications per client address per window before that address is refused "
+                "with 429 (0: no limit).",
+                failed_auth_per_address),
+        INTEGER("failed-auth-per-key", "IAMD_FAILED_AUTH_PER_KEY", "10", 0, 1000000,
+                "Failed authentications per API key id per window after which WRONG values of that key get 429 "
+                "(the right value always works; 0: no limit).",
+                failed_auth_per_key),
+        INTEGER("failed-auth-window", "IAMD_FAILED_AUTH_WINDOW", "300", 1, 86400,
+                "Seconds a failed-authentication count lasts, from its first failure.", failed_auth_window),
         SECRET("IAMD_PEPPER", "Pepper keying API-key hashes, 64 hex digits (default: <data-dir>/secrets/pepper).",
                pepper),
         SECRET("IAMD_KEK", "Key-encryption key for secrets at rest, 64 hex digits (default: <data-dir>/secrets/kek).",
@@ -262,6 +275,9 @@ int main(int argc, char **argv)
     options.decision_cache_ttl = settings.decision_cache_ttl;
     options.engine_refresh_ms = settings.engine_refresh_ms;
     options.max_staleness = settings.max_staleness;
+    options.failed_auth_per_address = settings.failed_auth_per_address;
+    options.failed_auth_per_key = settings.failed_auth_per_key;
+    options.failed_auth_window = settings.failed_auth_window;
 
     if (mkdir(settings.data_dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "iamd: cannot create data directory %s: %s\n", settings.data_dir, strerror(errno));

@@ -216,31 +216,39 @@ export function passwordGrant(server, username, password, { localAddress, header
 
 /** POST a form to /identity/token from `localAddress` (e.g. 127.0.0.2) with node:http. */
 export function postFormFrom(server, form, localAddress, headers = {}) {
-  const u = new URL('/identity/token', server.url);
-  const payload = new URLSearchParams(form).toString();
+  return requestFrom(server, localAddress, 'POST', '/identity/token', {
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json', ...headers },
+    body: new URLSearchParams(form).toString(),
+  });
+}
+
+/**
+ * One request from the local address `localAddress` (e.g. 127.0.0.2: the
+ * server sees it as the client's address) with node:http; `body` a string.
+ * Returns {status, headers (a Headers), body (parsed JSON or null), text}.
+ */
+export function requestFrom(server, localAddress, method, path, { headers = {}, body } = {}) {
+  const u = new URL(path, server.url);
   return new Promise((resolve, reject) => {
     const req = http.request({
-      host: u.hostname, port: u.port, path: u.pathname, method: 'POST', localAddress,
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json',
-        'Content-Length': Buffer.byteLength(payload), ...headers,
-      },
+      host: u.hostname, port: u.port, path: u.pathname + u.search, method, localAddress,
+      headers: body === undefined ? headers : { 'Content-Length': Buffer.byteLength(body), ...headers },
       timeout: TIMEOUT_MS,
     }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c) => { text += c; });
       res.on('end', () => {
-        let body = null;
-        try { body = text ? JSON.parse(text) : null; } catch { body = null; }
+        let parsed = null;
+        try { parsed = text ? JSON.parse(text) : null; } catch { parsed = null; }
         const hdrs = new Headers();
         for (const [k, v] of Object.entries(res.headers)) hdrs.set(k, Array.isArray(v) ? v.join(', ') : String(v));
-        resolve({ status: res.statusCode, headers: hdrs, body, text });
+        resolve({ status: res.statusCode, headers: hdrs, body: parsed, text });
       });
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
-    req.end(payload);
+    req.end(body);
   });
 }
 
