@@ -58,6 +58,7 @@ enum iam_result iam_api_register_all(struct iam_router *router, struct iam_api *
         result = iam_api_console_register(router, api);
     if (result == IAM_OK)
         result = iam_api_metrics_register(router, api);
+    if (result == IAM_OK)
         result = iam_api_activity_register(router, api);
     return result;
 }

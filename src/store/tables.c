@@ -24,7 +24,7 @@
 const struct iam_store_table iam_store_tables[] = {
     TABLE("meta", "key", NULL, TEXT("key"), TEXT("value")),
     TABLE("accounts", "id", NULL, TEXT("id"), TEXT("name"), TEXT("owner_iam_id"), TEXT("state"), INTEGER("created_at"), INTEGER("modified_at")),
-    TABLE("users", "iam_id", NULL, TEXT("iam_id"), TEXT("account_id"), TEXT("login"), TEXT("email"), TEXT("given_name"), TEXT("family_name"), TEXT("state"), TEXT("password_hash"), TEXT("entity_tag"), INTEGER("created_at"), INTEGER("modified_at")),
+    TABLE("users", "iam_id", NULL, TEXT("iam_id"), TEXT("account_id"), TEXT("login"), TEXT("email"), TEXT("given_name"), TEXT("family_name"), TEXT("state"), TEXT("password_hash"), TEXT("entity_tag"), INTEGER("created_at"), INTEGER("modified_at"), INTEGER("last_authn")),
     TABLE("service_ids", "id", NULL, TEXT("id"), TEXT("iam_id"), TEXT("account_id"), TEXT("group_id"), TEXT("name"), TEXT("description"), TEXT("unique_instance_crns"), TEXT("created_by"), TEXT("entity_tag"), BOOLEAN("locked"), INTEGER("created_at"), INTEGER("modified_at")),
     TABLE("apikeys", "id", NULL, TEXT("id"), TEXT("account_id"), TEXT("iam_id"), TEXT("name"), TEXT("description"), TEXT("created_by"), TEXT("entity_tag"), TEXT("action_when_leaked"), BLOB("hash"), BLOB("sealed_value"), BOOLEAN("locked"), BOOLEAN("disabled"), BOOLEAN("support_sessions"), INTEGER("created_at"), INTEGER("modified_at"), INTEGER("expires_at"), INTEGER("last_authn"), INTEGER("authn_count")),
     TABLE("history", "seq", "seq", INTEGER("seq"), TEXT("entity_id"), TEXT("account_id"), INTEGER("occurred_at"), TEXT("iam_id"), TEXT("iam_id_account"), TEXT("action"), TEXT("params"), TEXT("message")),
@@ -37,6 +37,7 @@ const struct iam_store_table iam_store_tables[] = {
     TABLE("group_members", "group_id, iam_id", NULL, TEXT("group_id"), TEXT("account_id"), TEXT("iam_id"), TEXT("type"), TEXT("created_by"), INTEGER("created_at_ms")),
     TABLE("service_defs", "name", NULL, TEXT("name"), TEXT("document"), TEXT("entity_tag"), TEXT("created_by"), INTEGER("created_at"), INTEGER("modified_at")),
     TABLE("access_settings", "account_id", NULL, TEXT("account_id"), TEXT("settings"), TEXT("entity_tag"), INTEGER("modified_at")),
+    TABLE("activity_reports", "seq", "seq", INTEGER("seq"), TEXT("account_id"), TEXT("reference"), TEXT("created_by"), INTEGER("created_at"), TEXT("report")),
 };
 // clang-format on
 

@@ -32,6 +32,7 @@
 #include "store/copy.h"
 #include "store/store.h"
 #include "store/store_access.h"
+#include "store/store_activity.h"
 #include "store/tables.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -304,6 +305,12 @@ static void populate(struct iam_store *store, struct iam_arena *arena)
         add_service_id(store, arena, n);
     struct iam_apikey_usage usage = {.id = "ApiKey-1", .count = 42, .last_authn = 1700009999};
     assert_int_equal(iam_store_apikey_add_usage(store, &usage, 1), IAM_OK);
+    struct iam_apikey_usage sign_in = {.id = "IBMid-owner", .count = 3, .last_authn = 1700008888};
+    assert_int_equal(iam_store_user_add_authn(store, &sign_in, 1), IAM_OK);
+    struct iam_activity_report_record report = {.account_id = ACCOUNT_A, .reference = "report-1",
+                                                .created_by = "IBMid-owner", .created_at = 1700000020,
+                                                .report = "{\"users\":[]}"};
+    assert_int_equal(iam_store_activity_report_insert(store, &report, 0, 20), IAM_OK);
 
     struct iam_signing_key_record key = {.kid = "kid-1", .alg = "RS256", .public_jwk = "{\"kty\":\"RSA\"}",
                                          .sealed_private = sealed_bytes,
