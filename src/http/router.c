@@ -49,6 +49,7 @@ struct iam_router {
     void (*fallback)(struct iam_http_request *request, struct iam_http_response *response, bool method_not_allowed,
                      void *context);
     void *fallback_context;
+    struct iam_router_hooks hooks;
 };
 
 static const char *const method_names[IAM_HTTP_METHOD_COUNT] = {"GET",   "HEAD",   "POST",   "PUT",
@@ -363,5 +364,18 @@ void iam_router_dispatch(const struct iam_router *router, struct iam_http_reques
         }
         request->path_params[request->path_param_count++] = value;
     }
-    chosen->handler(request, response, chosen->context);
+    if (!router->hooks.before || router->hooks.before(request, response, router->hooks.context))
+        chosen->handler(request, response, chosen->context);
+    if (router->hooks.after)
+        router->hooks.after(request, response, router->hooks.context);
+}
+
+void iam_router_set_hooks(struct iam_router *router, const struct iam_router_hooks *hooks)
+{
+    if (!router)
+        return;
+    if (hooks)
+        router->hooks = *hooks;
+    else
+        memset(&router->hooks, 0, sizeof router->hooks);
 }

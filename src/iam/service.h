@@ -13,6 +13,7 @@
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "crypto/jwt.h"
+#include "iam/audit.h"
 #include "store/store.h"
 
 struct iam_authn_cache;
@@ -33,6 +34,7 @@ struct iam_service_options {
     int64_t usage_flush_interval_ms; /* how often usage counters are written */
     int64_t decision_cache_ttl;      /* maxCacheAgeSeconds in /v2/authz obligations */
     int64_t engine_refresh_ms;       /* how often the engine polls the store revision (other writers) */
+    enum iam_audit_mode audit_mode;  /* fail-closed (default) or best-effort */
 };
 
 struct iam_service {
@@ -43,6 +45,7 @@ struct iam_service {
     struct iam_usage *usage;      /* owned */
     struct iam_engine *engine;    /* the policy decision engine; owned */
     struct iam_authn_cache *authn_cache; /* verified access tokens; owned */
+    struct iam_audit *audit;      /* the audit trail (keyed from the pepper); owned */
     struct iam_service_options options;
 };
 

@@ -68,6 +68,7 @@ enum iam_store_group_sort {
 
 struct iam_store;
 struct iam_store_access_backend;
+struct iam_store_audit_backend;
 
 /* One function per public operation; see store.h for what each does. */
 struct iam_store_backend {
@@ -148,6 +149,9 @@ struct iam_store_backend {
 
     /* The access-side operations (store_access.h); NULL until the backend names its table. */
     const struct iam_store_access_backend *access;
+
+    /* The audit trail (store_audit.h, audit_backend.h); NULL: the backend has none (IAM_EINTERNAL). */
+    const struct iam_store_audit_backend *audit;
 };
 
 /*

@@ -24,6 +24,7 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "store/audit_backend.h"
 
 #define DEFAULT_POOL_SIZE 4
 #define MAX_POOL_SIZE 100
@@ -895,6 +896,7 @@ static const struct iam_store_backend postgres_backend = {
     .try_lock = pg_try_lock,
     .unlock = pg_unlock,
     .access = &iam_store_postgres_access_backend,
+    .audit = &iam_store_postgres_audit_backend,
 };
 
 /* Parses pool_size's value: 1..MAX_POOL_SIZE. */

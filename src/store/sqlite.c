@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "store/audit_backend.h"
 
 #ifndef IAM_SQLITE_SYNCHRONOUS
 #define IAM_SQLITE_SYNCHRONOUS "FULL"
@@ -540,6 +541,7 @@ static const struct iam_store_backend sqlite_backend = {
     .revocation_exists = iam_sqlite_revocation_exists,
     .revocation_purge = iam_sqlite_revocation_purge,
     .access = &iam_store_sqlite_access_backend,
+    .audit = &iam_store_sqlite_audit_backend,
 };
 
 /* Creates the database file readable by its owner only (it holds key hashes and
