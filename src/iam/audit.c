@@ -28,12 +28,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/time.h"
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
+#include "crypto/random.h"
 #include "iam/service.h"
 
 #define CHAIN_KEY_LABEL "iamd audit chain v1"
@@ -279,6 +281,17 @@ static enum iam_result clean_record(struct iam_arena *arena, struct iam_audit_re
     return IAM_OK;
 }
 
+/* Sleeps a random 0..(attempt) milliseconds. */
+static void conflict_pause(int attempt)
+{
+    uint16_t random = 0;
+    if (iam_random_bytes(&random, sizeof random) != IAM_OK)
+        random = 0;
+    long microseconds = (long)(random % 1000u) * attempt;
+    struct timespec pause = {.tv_sec = 0, .tv_nsec = microseconds * 1000L};
+    nanosleep(&pause, NULL);
+}
+
 enum iam_result iam_audit_append(struct iam_audit *audit, struct iam_arena *arena, struct iam_audit_record *record)
 {
     if (!audit || !arena || !record || !record->request_id || !record->phase || !record->action ||
@@ -305,7 +318,10 @@ enum iam_result iam_audit_append(struct iam_audit *audit, struct iam_arena *aren
         result = iam_store_audit_insert(audit->store, record, checkpoint);
         if (result != IAM_ECONFLICT)
             break;
-        /* Another node appended seq head + 1 first: chain onto its record instead. */
+        /* Another node appended seq head + 1 first: chain onto its record instead, after a
+         * short random pause once it keeps happening, so busy nodes stop colliding in step. */
+        if (attempt >= 3)
+            conflict_pause(attempt);
     }
     pthread_mutex_unlock(&audit->append_lock);
     if (result == IAM_ECONFLICT) {

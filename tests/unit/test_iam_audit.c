@@ -6,7 +6,10 @@
  * kind of tampering done directly in the database file (changed, removed,
  * reordered, inserted and forged records, a cut tail, a lost or forged
  * checkpoint, a wrong pepper), and concurrent appends from several threads
- * through two trails (two "nodes") that must leave one valid chain.
+ * through two trails over two stores (two "nodes") that must leave one valid
+ * chain. With IAMD_TEST_STORE set to a PostgreSQL URL every test runs on a
+ * fresh PostgreSQL database instead, except the tampering ones (they edit
+ * the SQLite file; tests/api/audit.test.mjs tampers with PostgreSQL).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -35,20 +39,69 @@
 
 struct fixture {
     char dir[64];
-    char path[512];
+    char path[512];     /* the SQLite file, or the PostgreSQL database's URL */
+    char base[512];     /* PostgreSQL: the maintenance URL */
+    char database[64];  /* PostgreSQL: the database's name */
     struct iam_store *store;
     struct iam_audit *audit;
     struct iam_arena *arena;
     uint8_t pepper[32];
 };
 
+static bool is_postgres(const char *location)
+{
+    return location && (strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0);
+}
+
+static void quiet(void *argument, const char *message)
+{
+    (void)argument;
+    (void)message;
+}
+
+static void postgres_exec(const char *url, const char *sql)
+{
+    PGconn *pg = PQconnectdb(url);
+    if (!pg || PQstatus(pg) != CONNECTION_OK)
+        fail_msg("cannot connect to %s", url);
+    PQsetNoticeProcessor(pg, quiet, NULL);
+    PGresult *result = PQexec(pg, sql);
+    if (PQresultStatus(result) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(pg));
+    PQclear(result);
+    PQfinish(pg);
+}
+
+/* A fresh database through the maintenance URL `base`; f->path becomes its URL. */
+static void postgres_create(struct fixture *f, const char *base)
+{
+    static int counter;
+    char sql[200];
+    snprintf(f->base, sizeof f->base, "%s", base);
+    snprintf(f->database, sizeof f->database, "iamd_iam_audit_%ld_%d", (long)getpid(), ++counter);
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", f->database);
+    postgres_exec(base, sql);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->database);
+    postgres_exec(base, sql);
+    const char *authority = strstr(base, "://") + 3;
+    size_t end = strcspn(authority, "/?");
+    const char *query = strchr(authority + end, '?');
+    snprintf(f->path, sizeof f->path, "%.*s/%s%s", (int)(authority + end - base), base, f->database,
+             query ? query : "");
+}
+
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/iamd-audit-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/iamd.db", f->dir);
+    const char *location = getenv("IAMD_TEST_STORE");
+    if (is_postgres(location)) {
+        postgres_create(f, location);
+    } else {
+        snprintf(f->dir, sizeof f->dir, "/tmp/iamd-audit-XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        snprintf(f->path, sizeof f->path, "%s/iamd.db", f->dir);
+    }
     struct iam_error err;
     iam_error_clear(&err);
     assert_int_equal(iam_store_open(f->path, &f->store, &err), IAM_OK);
@@ -67,13 +120,19 @@ static int teardown(void **state)
     iam_audit_free(f->audit);
     iam_store_close(f->store);
     iam_arena_free(f->arena);
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char name[600];
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(name, sizeof name, "%s%s", f->path, suffixes[i]);
-        unlink(name);
+    if (f->database[0]) {
+        char sql[200];
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->database);
+        postgres_exec(f->base, sql);
+    } else {
+        static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+        char name[600];
+        for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+            snprintf(name, sizeof name, "%s%s", f->path, suffixes[i]);
+            unlink(name);
+        }
+        rmdir(f->dir);
     }
-    rmdir(f->dir);
     free(f);
     return 0;
 }
@@ -117,6 +176,8 @@ static void append_records(struct fixture *f, int count)
 /* Runs SQL on the file behind iamd's back, as someone with write access to the database would. */
 static void tamper(struct fixture *f, const char *sql)
 {
+    if (f->database[0])
+        fail_msg("tampering is written for SQLite");
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
@@ -365,6 +426,8 @@ static void test_wrong_pepper(void **state)
 static void test_detects_changed_record(void **state)
 {
     struct fixture *f = *state;
+    if (f->database[0])
+        skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     tamper(f, "UPDATE audit_events SET outcome = 'failure', status = 403 WHERE seq = 4");
     assert_broken_at(f, 4);
@@ -373,6 +436,8 @@ static void test_detects_changed_record(void **state)
 static void test_detects_rehashed_record(void **state)
 {
     struct fixture *f = *state;
+    if (f->database[0])
+        skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     /* Without the key, any new hash is a guess; changing the next prev_hash to match does not help. */
     tamper(f, "UPDATE audit_events SET target_id = 'ServiceId-z', hash = randomblob(32) WHERE seq = 3;"
@@ -383,6 +448,8 @@ static void test_detects_rehashed_record(void **state)
 static void test_detects_removed_record(void **state)
 {
     struct fixture *f = *state;
+    if (f->database[0])
+        skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     tamper(f, "DELETE FROM audit_events WHERE seq = 3");
     assert_broken_at(f, 3);
@@ -391,6 +458,8 @@ static void test_detects_removed_record(void **state)
 static void test_detects_removed_first_record(void **state)
 {
     struct fixture *f = *state;
+    if (f->database[0])
+        skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     tamper(f, "DELETE FROM audit_events WHERE seq = 1");
     assert_broken_at(f, 1);
@@ -399,6 +468,8 @@ static void test_detects_removed_first_record(void **state)
 static void test_detects_renumbered_removal(void **state)
 {
     struct fixture *f = *state;
+    if (f->database[0])
+        skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     /* Removing record 3 and closing the gap leaves seqs contiguous; the links give it away. */
     tamper(f, "DELETE FROM audit_events WHERE seq = 3;"
@@ -410,6 +481,8 @@ static void test_detects_renumbered_removal(void **state)
 static void test_detects_reordered_records(void **state)
 {
     struct fixture *f = *state;
+    if (f->database[0])
+        skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     tamper(f, "UPDATE audit_events SET seq = 1002 WHERE seq = 2;"
               "UPDATE audit_events SET seq = 2 WHERE seq = 4;"
@@ -420,6 +493,8 @@ static void test_detects_reordered_records(void **state)
 static void test_detects_inserted_record(void **state)
 {
     struct fixture *f = *state;
+    if (f->database[0])
+        skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     /* Records 4.. move up one; a forged record 4 links to record 3 but cannot carry a valid hash. */
     tamper(f, "UPDATE audit_events SET seq = seq + 1000 WHERE seq >= 4;"
@@ -433,6 +508,8 @@ static void test_detects_inserted_record(void **state)
 static void test_detects_forged_append(void **state)
 {
     struct fixture *f = *state;
+    if (f->database[0])
+        skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     /* A record appended behind iamd's back, checkpoint moved along: neither can carry a valid MAC. */
     tamper(f, "INSERT INTO audit_events SELECT 7, time_ms, request_id, phase, actor_iam_id, actor_account_id, "
@@ -445,6 +522,8 @@ static void test_detects_forged_append(void **state)
 static void test_detects_cut_tail(void **state)
 {
     struct fixture *f = *state;
+    if (f->database[0])
+        skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     tamper(f, "DELETE FROM audit_events WHERE seq >= 5");
     struct iam_audit_verify_report report = verify(f, NULL);
@@ -456,6 +535,8 @@ static void test_detects_cut_tail(void **state)
 static void test_detects_cut_tail_with_forged_checkpoint(void **state)
 {
     struct fixture *f = *state;
+    if (f->database[0])
+        skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     /* Moving the checkpoint back to the new end needs its MAC, which needs the key. */
     tamper(f, "DELETE FROM audit_events WHERE seq >= 5;"
@@ -467,6 +548,8 @@ static void test_detects_cut_tail_with_forged_checkpoint(void **state)
 static void test_detects_lost_checkpoint(void **state)
 {
     struct fixture *f = *state;
+    if (f->database[0])
+        skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     tamper(f, "DELETE FROM meta WHERE key = 'audit_head'");
     struct iam_audit_verify_report report = verify(f, NULL);
@@ -482,6 +565,8 @@ static void test_detects_lost_checkpoint(void **state)
 static void test_break_stays_visible(void **state)
 {
     struct fixture *f = *state;
+    if (f->database[0])
+        skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     tamper(f, "UPDATE audit_events SET outcome = 'failure' WHERE seq = 2");
     append_records(f, 2);
@@ -512,16 +597,21 @@ static void *writer_run(void *argument)
 }
 
 /*
- * Six threads append at once through two trails over one store, as two
- * iamd nodes would (each trail has its own lock, so they really race for
- * the next seq and the store's seq = head + 1 rule decides): every append
- * succeeds, and the result is one valid chain without gaps or forks.
+ * Six threads append at once through two trails over two stores opened on
+ * one database, as two iamd nodes would (each trail has its own lock and
+ * each store its own connections, so they really race for the next seq and
+ * the store's seq = head + 1 rule decides): every append succeeds, and the
+ * result is one valid chain without gaps or forks.
  */
 static void test_concurrent_appends(void **state)
 {
     struct fixture *f = *state;
+    struct iam_store *second_store = NULL;
     struct iam_audit *second = NULL;
-    assert_int_equal(iam_audit_new(f->store, f->pepper, sizeof f->pepper, IAM_AUDIT_FAIL_CLOSED, &second), IAM_OK);
+    struct iam_error err;
+    iam_error_clear(&err);
+    assert_int_equal(iam_store_open(f->path, &second_store, &err), IAM_OK);
+    assert_int_equal(iam_audit_new(second_store, f->pepper, sizeof f->pepper, IAM_AUDIT_FAIL_CLOSED, &second), IAM_OK);
     enum { THREADS = 6, EACH = 20 };
     pthread_t threads[THREADS];
     struct writer writers[THREADS];
@@ -538,6 +628,7 @@ static void test_concurrent_appends(void **state)
     assert_int_equal(report.verified, THREADS * EACH);
     assert_int_equal(report.head_seq, THREADS * EACH);
     iam_audit_free(second);
+    iam_store_close(second_store);
 }
 
 int main(void)
