@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/audit_api.h"
 #include "api/console_api.h"
 #include "api/pagination.h"
 #include "api/web_assets.h"
@@ -545,6 +546,7 @@ static void session_create(struct iam_http_request *request, struct iam_http_res
     if (!sign_in(api, request, response, body, &who))
         goto out;
     request->log_identity = who.iam_id;
+    iam_api_audit_set_actor(request, &who);
     struct iam_session_start start = {
         .kind = who.kind,
         .iam_id = who.iam_id,

@@ -5,6 +5,7 @@
 #include "api/access_api.h"
 #include "api/accounts_api.h"
 #include "api/api.h"
+#include "api/audit_api.h"
 #include "api/console_api.h"
 #include "api/groups_api.h"
 
@@ -60,5 +61,7 @@ enum iam_result iam_api_register_all(struct iam_router *router, struct iam_api *
         result = iam_api_metrics_register(router, api);
     if (result == IAM_OK)
         result = iam_api_activity_register(router, api);
+    if (result == IAM_OK)
+        result = iam_api_audit_register(router, api);
     return result;
 }

@@ -1,6 +1,7 @@
 /*
  * hash.c: owns the keyed API-key hasher (HMAC-SHA256 under the server pepper),
- * plain SHA-256, constant-time comparison and memory wiping.
+ * HKDF-SHA256 key derivation, plain SHA-256, constant-time comparison and
+ * memory wiping.
  *
  * The HMAC context is keyed once in iam_hasher_new(); every iam_hasher_mac()
  * call works on its own duplicate, so the shared context is only ever read
@@ -11,6 +12,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -91,6 +93,46 @@ enum iam_result iam_hasher_mac(const struct iam_hasher *hasher, const void *data
 
 cleanup:
     EVP_MAC_CTX_free(ctx);
+    return result;
+}
+
+enum iam_result iam_hkdf_sha256(const uint8_t *secret, size_t secret_length, const uint8_t *salt,
+                                size_t salt_length, const void *info, size_t info_length, uint8_t *out,
+                                size_t out_length)
+{
+    static const uint8_t zero_salt[IAM_HASH_SIZE];
+    enum iam_result result = IAM_ECRYPTO;
+    EVP_KDF *kdf = NULL;
+    EVP_KDF_CTX *ctx = NULL;
+
+    if (!secret || secret_length == 0 || !out || out_length == 0 || out_length > 255 * IAM_HASH_SIZE ||
+        (!info && info_length) || (!salt && salt_length))
+        return IAM_EINVAL;
+    if (!salt || salt_length == 0) {
+        salt = zero_salt;
+        salt_length = sizeof zero_salt;
+    }
+    kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    if (!kdf)
+        goto cleanup;
+    ctx = EVP_KDF_CTX_new(kdf);
+    if (!ctx)
+        goto cleanup;
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest_name, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, secret_length),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_length),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)(info_length ? info : ""), info_length),
+        OSSL_PARAM_construct_end(),
+    };
+    if (EVP_KDF_derive(ctx, out, out_length, params) != 1)
+        goto cleanup;
+    result = IAM_OK;
+
+cleanup:
+    EVP_KDF_CTX_free(ctx);
+    EVP_KDF_free(kdf);
     return result;
 }
 

@@ -35,6 +35,7 @@ struct iam_http_request {
     const char *path_params[IAM_HTTP_MAX_PATH_PARAMS]; /* values of {name} segments in order */
     size_t path_param_count;
     const char *log_identity;     /* set by handlers: the caller's iam_id for the access log */
+    void *app_state;              /* owned by the layer above (router hooks and handlers share it); arena memory */
     bool tls;                     /* true when served over HTTPS */
     void *connection;             /* private to the server */
     struct iam_http_route_stats *route_stats; /* set by the router: where the server counts this request */
@@ -147,6 +148,23 @@ void iam_router_set_fallback(struct iam_router *router,
                              void (*fallback)(struct iam_http_request *request, struct iam_http_response *response,
                                               bool method_not_allowed, void *context),
                              void *context);
+
+/*
+ * Code run around every matched route's handler (the API's audit trail).
+ * `before` runs once the route is known (request->route, path_params set) and
+ * before the handler; returning false skips the handler (`before` must then
+ * have set the response). `after` runs after the handler, or after a refusing
+ * `before`, with the response filled. Not run for requests that match no
+ * route, or no method of the matched route. Either may be NULL.
+ */
+struct iam_router_hooks {
+    bool (*before)(struct iam_http_request *request, struct iam_http_response *response, void *context);
+    void (*after)(struct iam_http_request *request, struct iam_http_response *response, void *context);
+    void *context;
+};
+
+/* Sets the hooks (copied); NULL removes them. */
+void iam_router_set_hooks(struct iam_router *router, const struct iam_router_hooks *hooks);
 
 /*
  * Routes `request` (fills path_params and route) and runs the handler.

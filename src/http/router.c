@@ -54,6 +54,7 @@ struct iam_router {
                      void *context);
     void *fallback_context;
     struct iam_http_route_stats *unmatched; /* owned: 404, 405 and the server's own refusals */
+    struct iam_router_hooks hooks;
 };
 
 static const char *const method_names[IAM_HTTP_METHOD_COUNT] = {"GET",   "HEAD",   "POST",   "PUT",
@@ -384,7 +385,20 @@ void iam_router_dispatch(const struct iam_router *router, struct iam_http_reques
         request->path_params[request->path_param_count++] = value;
     }
     request->route_stats = chosen->stats;
-    chosen->handler(request, response, chosen->context);
+    if (!router->hooks.before || router->hooks.before(request, response, router->hooks.context))
+        chosen->handler(request, response, chosen->context);
+    if (router->hooks.after)
+        router->hooks.after(request, response, router->hooks.context);
+}
+
+void iam_router_set_hooks(struct iam_router *router, const struct iam_router_hooks *hooks)
+{
+    if (!router)
+        return;
+    if (hooks)
+        router->hooks = *hooks;
+    else
+        memset(&router->hooks, 0, sizeof router->hooks);
 }
 
 void iam_router_each_stats(const struct iam_router *router,

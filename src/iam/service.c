@@ -186,6 +186,11 @@ enum iam_result iam_service_new(struct iam_store *store, const uint8_t *pepper, 
         /* A retired key verifies every token it signed, plus the time clients cache the JWKS. */
         .retention = options->access_token_ttl + options->jwks_cache_ttl + options->clock_leeway,
     };
+    result = iam_audit_new(store, pepper, pepper_length, options->audit_mode, &service->audit);
+    if (result != IAM_OK) {
+        iam_error_set(err, result, "", "Cannot key the audit trail.");
+        goto fail;
+    }
     result = iam_keyring_open(store, kek, &keyring_options, iam_now(), &service->keyring, err);
     if (result != IAM_OK)
         goto fail;
@@ -248,6 +253,7 @@ void iam_service_free(struct iam_service *service)
     iam_credential_cache_free(service->credential_cache);
     iam_ratelimit_free(service->auth_limits);
     iam_keyring_free(service->keyring);
+    iam_audit_free(service->audit);
     iam_hasher_free(service->hasher);
     iam_store_close(service->store);
     sodium_memzero(service->kek, sizeof service->kek);

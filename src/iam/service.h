@@ -15,6 +15,7 @@
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "crypto/jwt.h"
+#include "iam/audit.h"
 #include "store/store.h"
 
 struct iam_authn_cache;
@@ -42,6 +43,7 @@ struct iam_service_options {
     int64_t failed_auth_per_address; /* failures per client address per window, default 60 */
     int64_t failed_auth_per_key;     /* failures per key id per window (wrong values only), default 10 */
     int64_t failed_auth_window;      /* seconds, default 300 */
+    enum iam_audit_mode audit_mode;  /* fail-closed (default) or best-effort */
 };
 
 struct iam_service {
@@ -54,6 +56,7 @@ struct iam_service {
     struct iam_authn_cache *authn_cache; /* verified access tokens; owned */
     struct iam_credential_cache *credential_cache; /* API keys seen (iam/credential_cache.h); owned, may be NULL */
     struct iam_ratelimit *auth_limits;   /* failed API-key authentications; owned; NULL: no limits */
+    struct iam_audit *audit;      /* the audit trail (keyed from the pepper); owned */
     struct iam_service_options options;
 };
 

@@ -69,6 +69,7 @@ enum iam_store_group_sort {
 struct iam_store;
 struct iam_store_access_backend;
 struct iam_store_copy_backend;
+struct iam_store_audit_backend;
 
 /* One function per public operation; see store.h for what each does. */
 struct iam_store_backend {
@@ -154,6 +155,8 @@ struct iam_store_backend {
     const struct iam_store_copy_backend *copy;
     /* Identity activity (store_activity.h); NULL: the backend has none (IAM_EINTERNAL). */
     const struct iam_store_activity_backend *activity;
+    /* The audit trail (store_audit.h, audit_backend.h); NULL: the backend has none (IAM_EINTERNAL). */
+    const struct iam_store_audit_backend *audit;
 };
 
 /*

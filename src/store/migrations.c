@@ -248,6 +248,43 @@ static const struct migration migrations[] = {
      "  UNIQUE (account_id, reference)\n"
      ") STRICT;\n"
      "CREATE INDEX activity_reports_account_seq ON activity_reports (account_id, seq);\n"},
+    /*
+     * The audit trail (store_audit.h): one row per record, seq assigned by the
+     * domain (no AUTOINCREMENT: an insert must name head + 1), chained by
+     * HMAC hashes. account_id is the account acted in, without a foreign key:
+     * records outlive what they describe, and a refused request may name an
+     * account that does not exist. The triggers make the table append-only
+     * for every writer that goes through SQLite's schema (not proof against
+     * someone who edits the file: the hash chain is).
+     */
+    {4, "audit trail",
+     "CREATE TABLE audit_events (\n"
+     "  seq INTEGER PRIMARY KEY CHECK (seq >= 1),\n"
+     "  time_ms INTEGER NOT NULL,\n"
+     "  request_id TEXT NOT NULL,\n"
+     "  phase TEXT NOT NULL CHECK (phase IN ('request', 'outcome')),\n"
+     "  actor_iam_id TEXT,\n"
+     "  actor_account_id TEXT,\n"
+     "  actor_apikey_id TEXT,\n"
+     "  client_address TEXT,\n"
+     "  action TEXT NOT NULL,\n"
+     "  method TEXT NOT NULL,\n"
+     "  route TEXT NOT NULL,\n"
+     "  account_id TEXT,\n"
+     "  target_type TEXT,\n"
+     "  target_id TEXT,\n"
+     "  outcome TEXT NOT NULL CHECK (outcome IN ('pending', 'success', 'failure')),\n"
+     "  status INTEGER NOT NULL,\n"
+     "  error_code TEXT,\n"
+     "  message_code TEXT,\n"
+     "  prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),\n"
+     "  hash BLOB NOT NULL CHECK (length(hash) = 32)\n"
+     ") STRICT;\n"
+     "CREATE INDEX audit_events_account_seq ON audit_events (account_id, seq);\n"
+     "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events\n"
+     "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;\n"
+     "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events\n"
+     "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;\n"},
 };
 
 #define MIGRATION_COUNT (sizeof migrations / sizeof migrations[0])

@@ -25,6 +25,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "store/copy_backend.h"
+#include "store/audit_backend.h"
 
 #define DEFAULT_POOL_SIZE 4
 #define MAX_POOL_SIZE 100
@@ -898,6 +899,7 @@ static const struct iam_store_backend postgres_backend = {
     .access = &iam_store_postgres_access_backend,
     .copy = &iam_store_postgres_copy_backend,
     .activity = &iam_store_postgres_activity_backend,
+    .audit = &iam_store_postgres_audit_backend,
 };
 
 /* Parses pool_size's value: 1..MAX_POOL_SIZE. */

@@ -240,6 +240,37 @@ static const struct migration migrations[] = {
      "  UNIQUE (account_id, reference)\n"
      ");\n"
      "CREATE INDEX activity_reports_account_seq ON activity_reports (account_id, seq);\n"},
+    /* The audit trail: the mirror of SQLite's migration 4 (append-only by trigger, TRUNCATE included). */
+    {4, "audit trail",
+     "CREATE TABLE audit_events (\n"
+     "  seq BIGINT PRIMARY KEY CHECK (seq >= 1),\n"
+     "  time_ms BIGINT NOT NULL,\n"
+     "  request_id TEXT COLLATE \"C\" NOT NULL,\n"
+     "  phase TEXT COLLATE \"C\" NOT NULL CHECK (phase IN ('request', 'outcome')),\n"
+     "  actor_iam_id TEXT COLLATE \"C\",\n"
+     "  actor_account_id TEXT COLLATE \"C\",\n"
+     "  actor_apikey_id TEXT COLLATE \"C\",\n"
+     "  client_address TEXT COLLATE \"C\",\n"
+     "  action TEXT COLLATE \"C\" NOT NULL,\n"
+     "  method TEXT COLLATE \"C\" NOT NULL,\n"
+     "  route TEXT COLLATE \"C\" NOT NULL,\n"
+     "  account_id TEXT COLLATE \"C\",\n"
+     "  target_type TEXT COLLATE \"C\",\n"
+     "  target_id TEXT COLLATE \"C\",\n"
+     "  outcome TEXT COLLATE \"C\" NOT NULL CHECK (outcome IN ('pending', 'success', 'failure')),\n"
+     "  status BIGINT NOT NULL,\n"
+     "  error_code TEXT COLLATE \"C\",\n"
+     "  message_code TEXT COLLATE \"C\",\n"
+     "  prev_hash BYTEA NOT NULL CHECK (length(prev_hash) = 32),\n"
+     "  hash BYTEA NOT NULL CHECK (length(hash) = 32)\n"
+     ");\n"
+     "CREATE INDEX audit_events_account_seq ON audit_events (account_id, seq);\n"
+     "CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS\n"
+     "$$ BEGIN RAISE EXCEPTION 'audit records are append-only'; END $$;\n"
+     "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events\n"
+     "  FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();\n"
+     "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events\n"
+     "  FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();\n"},
 };
 
 #define MIGRATION_COUNT (sizeof migrations / sizeof migrations[0])

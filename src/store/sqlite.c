@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "store/copy_backend.h"
+#include "store/audit_backend.h"
 
 #ifndef IAM_SQLITE_SYNCHRONOUS
 #define IAM_SQLITE_SYNCHRONOUS "FULL"
@@ -562,6 +563,7 @@ static const struct iam_store_backend sqlite_backend = {
     .access = &iam_store_sqlite_access_backend,
     .copy = &iam_store_sqlite_copy_backend,
     .activity = &iam_store_sqlite_activity_backend,
+    .audit = &iam_store_sqlite_audit_backend,
 };
 
 /* Creates the database file readable by its owner only (it holds key hashes and

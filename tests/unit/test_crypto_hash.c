@@ -1,4 +1,4 @@
-/* test_crypto_hash.c: tests of src/crypto/hash.c (HMAC-SHA256 hasher, SHA-256, comparison, wiping). */
+/* test_crypto_hash.c: tests of src/crypto/hash.c (HMAC-SHA256 hasher, HKDF, SHA-256, comparison, wiping). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -169,6 +169,47 @@ static void test_wipe(void **state)
     iam_wipe(NULL, 0);
 }
 
+/* RFC 5869 test case 1: HKDF-SHA256 with salt and info. */
+static void test_hkdf_rfc5869_case1(void **state)
+{
+    (void)state;
+    uint8_t ikm[22], salt[13], info[10], okm[42];
+    memset(ikm, 0x0b, sizeof ikm);
+    for (size_t i = 0; i < sizeof salt; i++)
+        salt[i] = (uint8_t)i;
+    for (size_t i = 0; i < sizeof info; i++)
+        info[i] = (uint8_t)(0xf0 + i);
+    assert_int_equal(iam_hkdf_sha256(ikm, sizeof ikm, salt, sizeof salt, info, sizeof info, okm, sizeof okm), IAM_OK);
+    assert_hex_equal(okm, sizeof okm,
+                     "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+}
+
+/* RFC 5869 test case 3: no salt (HashLen zeros) and no info. */
+static void test_hkdf_rfc5869_case3(void **state)
+{
+    (void)state;
+    uint8_t ikm[22], okm[42];
+    memset(ikm, 0x0b, sizeof ikm);
+    assert_int_equal(iam_hkdf_sha256(ikm, sizeof ikm, NULL, 0, NULL, 0, okm, sizeof okm), IAM_OK);
+    assert_hex_equal(okm, sizeof okm,
+                     "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+}
+
+/* Different labels give unrelated keys, and neither is HMAC(secret, label). */
+static void test_hkdf_domain_separation(void **state)
+{
+    (void)state;
+    uint8_t secret[32], a[32], b[32], mac[32];
+    memset(secret, 0x42, sizeof secret);
+    assert_int_equal(iam_hkdf_sha256(secret, sizeof secret, NULL, 0, "label a", 7, a, sizeof a), IAM_OK);
+    assert_int_equal(iam_hkdf_sha256(secret, sizeof secret, NULL, 0, "label b", 7, b, sizeof b), IAM_OK);
+    assert_memory_not_equal(a, b, sizeof a);
+    mac_with(secret, sizeof secret, "label a", 7, mac);
+    assert_memory_not_equal(a, mac, sizeof a);
+    assert_int_equal(iam_hkdf_sha256(NULL, 0, NULL, 0, "x", 1, a, sizeof a), IAM_EINVAL);
+    assert_int_equal(iam_hkdf_sha256(secret, sizeof secret, NULL, 0, "x", 1, a, 0), IAM_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +219,9 @@ int main(void)
         cmocka_unit_test(test_hmac_rfc4231_case6),
         cmocka_unit_test(test_hmac_repeatable_and_key_dependent),
         cmocka_unit_test(test_hmac_concurrent),
+        cmocka_unit_test(test_hkdf_rfc5869_case1),
+        cmocka_unit_test(test_hkdf_rfc5869_case3),
+        cmocka_unit_test(test_hkdf_domain_separation),
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_bytes_equal),
         cmocka_unit_test(test_wipe),

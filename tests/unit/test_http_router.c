@@ -1,6 +1,7 @@
 /*
  * test_http_router.c: route matching, {param} captures, trailing slashes,
- * literal precedence, the 404/405 fallback and refused paths and patterns.
+ * literal precedence, the 404/405 fallback, refused paths and patterns, and
+ * the hooks run around handlers.
  * Requests are built by hand (no connection), each with its own arena.
  */
 #include <setjmp.h>
@@ -286,6 +287,72 @@ static void test_custom_fallback(void **state)
     free_last(fixture);
 }
 
+/* What the hooks saw, in order. */
+struct hook_record {
+    char trace[256];
+    bool refuse;
+};
+
+static void trace_add(struct hook_record *record, const char *what)
+{
+    size_t used = strlen(record->trace);
+    snprintf(record->trace + used, sizeof record->trace - used, "%s%s", used ? "," : "", what);
+}
+
+static bool hook_before(struct iam_http_request *request, struct iam_http_response *response, void *context)
+{
+    struct hook_record *record = context;
+    char what[128];
+    snprintf(what, sizeof what, "before %s %s %s", request->method, request->route,
+             request->path_param_count ? request->path_params[0] : "-");
+    trace_add(record, what);
+    if (record->refuse)
+        iam_http_respond_raw(request, response, 503, "text/plain", "refused", 7);
+    return !record->refuse;
+}
+
+static void hook_after(struct iam_http_request *request, struct iam_http_response *response, void *context)
+{
+    struct hook_record *record = context;
+    char what[64];
+    snprintf(what, sizeof what, "after %d %.*s", response->status, (int)response->body_length,
+             response->body ? response->body : "");
+    trace_add(record, what);
+    (void)request;
+}
+
+static void test_hooks(void **state)
+{
+    struct fixture *fixture = *state;
+    struct hook_record record = {0};
+    struct iam_router_hooks hooks = {.before = hook_before, .after = hook_after, .context = &record};
+    iam_router_set_hooks(fixture->router, &hooks);
+
+    /* Around the handler, with the route template and the parameters already known. */
+    expect_handler(fixture, "DELETE", "/v1/serviceids/abc", "delete");
+    assert_string_equal(record.trace, "before DELETE /v1/serviceids/{id} abc,after 200 delete");
+
+    /* A refusing `before` skips the handler; `after` still sees the answer. */
+    record.trace[0] = '\0';
+    record.refuse = true;
+    assert_int_equal(run(fixture, "POST", "/v1/serviceids"), 503);
+    assert_string_equal(fixture->response.body, "refused");
+    assert_string_equal(record.trace, "before POST /v1/serviceids -,after 503 refused");
+
+    /* Nothing matched, or not this method: no handler, no hooks. */
+    record.trace[0] = '\0';
+    record.refuse = false;
+    assert_int_equal(run(fixture, "GET", "/missing"), 404);
+    assert_int_equal(run(fixture, "PUT", "/v1/serviceids"), 405);
+    assert_string_equal(record.trace, "");
+
+    /* Removed: handlers run alone again. */
+    iam_router_set_hooks(fixture->router, NULL);
+    expect_handler(fixture, "GET", "/v1/serviceids", "list");
+    assert_string_equal(record.trace, "");
+    free_last(fixture);
+}
+
 static void test_many_routes(void **state)
 {
     (void)state;
@@ -320,6 +387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
         cmocka_unit_test(test_bad_patterns),
         cmocka_unit_test_setup_teardown(test_custom_fallback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hooks, setup, teardown),
         cmocka_unit_test(test_many_routes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

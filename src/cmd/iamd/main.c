@@ -22,6 +22,7 @@
 #include "iam/service.h"
 #include "iam/service_registry.h"
 #include "db_command.h"
+#include "commands.h"
 #include "secrets.h"
 
 struct iamd_settings {
@@ -34,6 +35,7 @@ struct iamd_settings {
     const char *admin_login;
     const char *log_level;
     const char *service_definitions;
+    const char *audit_mode;
     const char *pepper;
     const char *kek;
     int64_t threads;
@@ -141,6 +143,10 @@ static size_t settings_table(struct iamd_settings *settings, struct iam_setting 
                 failed_auth_per_key),
         INTEGER("failed-auth-window", "IAMD_FAILED_AUTH_WINDOW", "300", 1, 86400,
                 "Seconds a failed-authentication count lasts, from its first failure.", failed_auth_window),
+        STRING("audit-mode", "IAMD_AUDIT_MODE", "fail-closed",
+               "When an audit record cannot be written: fail-closed (refuse the change, 503) or best-effort "
+               "(log an error and carry on).",
+               audit_mode),
         SECRET("IAMD_PEPPER", "Pepper keying API-key hashes, 64 hex digits (default: <data-dir>/secrets/pepper).",
                pepper),
         SECRET("IAMD_KEK", "Key-encryption key for secrets at rest, 64 hex digits (default: <data-dir>/secrets/kek).",
@@ -190,11 +196,50 @@ static void announce_bootstrap(const char *data_dir, const struct iam_bootstrap_
             bootstrap->account_id, bootstrap->iam_id, bootstrap->login, data_dir, bootstrap->apikey);
 }
 
+/* The store location iamd uses: --database, else sqlite:<data-dir>/iamd.db. */
+static void database_location(const struct iamd_settings *settings, char *out, size_t size)
+{
+    if (settings->database[0])
+        snprintf(out, size, "%s", settings->database);
+    else
+        snprintf(out, size, "sqlite:%s/iamd.db", settings->data_dir);
+}
+
+int iamd_store_settings_load(int argc, char **argv, const char *summary, struct iamd_store_settings *out)
+{
+    struct iamd_settings settings;
+    memset(&settings, 0, sizeof settings);
+    struct iam_setting table[SETTINGS_MAX];
+    size_t count = settings_table(&settings, table);
+    struct iam_error err;
+    iam_error_clear(&err);
+    bool help = false;
+    if (iam_config_load(table, count, argc, argv, &help, &err) != IAM_OK) {
+        fprintf(stderr, "%s: %s\n", argv[0], err.message);
+        return 2;
+    }
+    if (help) {
+        iam_config_print_help(stdout, argv[0], summary, table, count);
+        return 0;
+    }
+    snprintf(out->data_dir, sizeof out->data_dir, "%s", settings.data_dir);
+    database_location(&settings, out->database, sizeof out->database);
+    if (iamd_secret_read(settings.data_dir, "pepper", settings.pepper, out->pepper, &err) != IAM_OK) {
+        fprintf(stderr, "%s: cannot read the pepper (IAMD_PEPPER or <data-dir>/secrets/pepper): %s\n", argv[0],
+                err.message);
+        return 1;
+    }
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
-    /* `iamd db ...` runs a maintenance command instead of the server, with none of its settings. */
+    /* Subcommands run instead of the server: `iamd db ...` with none of its settings,
+     * `iamd audit ...` reading the settings itself. */
     if (argc > 1 && strcmp(argv[1], "db") == 0)
         return iamd_db_command(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "audit") == 0)
+        return iamd_audit_command(argc - 1, argv + 1);
     struct iamd_settings settings;
     memset(&settings, 0, sizeof settings);
     struct iam_setting table[SETTINGS_MAX];
@@ -254,6 +299,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "iamd: IAMD_METRICS_TOKEN is set but --metrics is not token\n");
         return 2;
     }
+    if (iam_audit_mode_parse(settings.audit_mode, &options.audit_mode) != IAM_OK) {
+        fprintf(stderr, "iamd: --audit-mode must be fail-closed or best-effort\n");
+        return 2;
+    }
     char public_url[512], issuer[600], database[4200];
     if (settings.public_url[0])
         snprintf(public_url, sizeof public_url, "%s", settings.public_url);
@@ -283,10 +332,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "iamd: cannot create data directory %s: %s\n", settings.data_dir, strerror(errno));
         return 1;
     }
-    if (settings.database[0])
-        snprintf(database, sizeof database, "%s", settings.database);
-    else
-        snprintf(database, sizeof database, "sqlite:%s/iamd.db", settings.data_dir);
+    database_location(&settings, database, sizeof database);
 
     uint8_t pepper[IAMD_SECRET_SIZE], kek[IAMD_SECRET_SIZE];
     if (iamd_secret_load(settings.data_dir, "pepper", settings.pepper, pepper, &err) != IAM_OK ||

@@ -74,6 +74,19 @@ static enum iam_result read_secret_file(const char *path, uint8_t out[IAMD_SECRE
     return IAM_OK;
 }
 
+enum iam_result iamd_secret_read(const char *data_dir, const char *name, const char *env_value,
+                                 uint8_t out[IAMD_SECRET_SIZE], struct iam_error *err)
+{
+    if (env_value && *env_value) {
+        if (strlen(env_value) != 2 * IAMD_SECRET_SIZE || iam_hex_decode(env_value, out, IAMD_SECRET_SIZE) != IAM_OK)
+            return iam_error_set(err, IAM_EINVAL, "", "The %s from the environment must be 64 hex digits", name);
+        return IAM_OK;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/secrets/%s", data_dir, name);
+    return read_secret_file(path, out, err);
+}
+
 enum iam_result iamd_secret_load(const char *data_dir, const char *name, const char *env_value,
                                  uint8_t out[IAMD_SECRET_SIZE], struct iam_error *err)
 {

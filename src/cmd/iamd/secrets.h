@@ -25,6 +25,13 @@ enum iam_result iamd_secret_load(const char *data_dir, const char *name, const c
                                  uint8_t out[IAMD_SECRET_SIZE], struct iam_error *err) IAM_MUST_CHECK;
 
 /*
+ * Like iamd_secret_load, but never creates the file: a missing one is
+ * IAM_ENOTFOUND (for tools that read an existing installation).
+ */
+enum iam_result iamd_secret_read(const char *data_dir, const char *name, const char *env_value,
+                                 uint8_t out[IAMD_SECRET_SIZE], struct iam_error *err) IAM_MUST_CHECK;
+
+/*
  * Writes `content` to `path` with mode 0600, atomically (a temporary file
  * renamed into place). Fails when `path` exists and `exclusive` is set.
  */
