@@ -84,7 +84,24 @@ static enum iam_result prepare_target(struct iam_store_copy_session *writer, boo
 {
     const struct iam_store_copy_backend *to = copy_of(writer->store);
     if (replace) {
+        /* An append-only table (the audit trail) is never emptied: replacing it would erase history. */
+        for (size_t i = 0; i < iam_store_table_count; i++) {
+            if (!iam_store_tables[i].append_only)
+                continue;
+            int64_t rows = 0;
+            enum iam_result result = to->count(writer, &iam_store_tables[i], &rows);
+            if (result != IAM_OK)
+                return iam_error_set(err, result, NULL, "counting table %s of the target failed (%s)",
+                                     iam_store_tables[i].name, iam_strerror(result));
+            if (rows > 0)
+                return iam_error_set(err, IAM_ECONFLICT, NULL,
+                                     "table %s of the target has %lld rows and is append-only: --replace cannot "
+                                     "empty it; copy into a new, empty database",
+                                     iam_store_tables[i].name, (long long)rows);
+        }
         for (size_t i = iam_store_table_count; i-- > 0;) {
+            if (iam_store_tables[i].append_only)
+                continue;
             enum iam_result result = to->empty(writer, &iam_store_tables[i]);
             if (result != IAM_OK)
                 return iam_error_set(err, result, NULL, "emptying table %s of the target failed (%s)",

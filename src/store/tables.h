@@ -43,6 +43,8 @@ struct iam_store_table {
     const char *identity;
     size_t column_count;
     const struct iam_store_column *columns;
+    /* Rows may never be removed (the audit trail): a copy never empties this table. */
+    bool append_only;
 };
 
 /* Every table, in foreign-key order; static, never freed. */

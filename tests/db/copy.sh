@@ -8,7 +8,7 @@
 #    database when IAMD_TEST_DATABASE_URL_BASE is set (scripts/pg-test-cluster.sh
 #    run sets it; cmake/postgres_tests.cmake registers db/copy-postgres), else
 #    another SQLite file (db/copy);
-# 3. a second copy into the now non-empty target is refused; --replace works;
+# 3. a second copy into the now non-empty target is refused, --replace too (the audit trail is append-only);
 # 4. a new iamd on the target, with the source's secrets copied into a fresh
 #    data dir, does not bootstrap again, accepts the original API keys, accepts
 #    a token signed before the copy, and sees the service ID and its policy;
@@ -124,10 +124,11 @@ if db_copy --from "sqlite:$work/source/iamd.db" --to "$target"; then fail "a cop
 grep -q 'not empty' "$work/copy.out" || { cat "$work/copy.out" >&2; fail "no 'not empty' message"; }
 grep -q -- '--replace' "$work/copy.out" || fail "the refusal does not mention --replace"
 
-step "--replace copies again (the target from IAMD_COPY_TO this time)"
-IAMD_COPY_TO=$target db_copy --from "sqlite:$work/source/iamd.db" --replace \
-  || { cat "$work/copy.out" >&2; fail "--replace failed"; }
-grep -Eq '^apikeys +2 +2$' "$work/copy.out" || fail "no apikeys line with 2 and 2 after --replace"
+step "--replace is refused while the target holds audit records (append-only; the target from IAMD_COPY_TO)"
+if IAMD_COPY_TO=$target db_copy --from "sqlite:$work/source/iamd.db" --replace; then
+  fail "--replace emptied an audit trail"
+fi
+grep -q 'append-only' "$work/copy.out" || { cat "$work/copy.out" >&2; fail "no 'append-only' message"; }
 
 # --- a node on the target ---
 step "iamd on the target with the source's secrets"
@@ -135,6 +136,9 @@ mkdir -m 0700 "$work/target-node"
 cp -a "$work/source/secrets" "$work/target-node/secrets"
 start_iamd target --data-dir "$work/target-node" --database "$target"
 [[ ! -e $work/target-node/bootstrap-apikey.json ]] || fail "iamd bootstrapped the copied database again"
+# The audit trail came along whole: its chain verifies on the target with the same pepper.
+"$IAMD" audit verify --data-dir "$work/target-node" --database "$target" >"$work/verify.out" 2>&1 \
+  || { cat "$work/verify.out" >&2; fail "the copied audit trail does not verify"; }
 if grep -q 'first start' "$work/target.log"; then fail "iamd announced a first start"; fi
 if [[ -n ${secret:-} ]] && grep -q -- "$secret" "$work/target.log"; then fail "iamd logged the password"; fi
 
@@ -170,6 +174,6 @@ status=0
   >"$work/copy.out" 2>&1 || status=$?
 [[ $status == 2 ]] || fail "a stray location exited $status, not 2"
 if grep -q hunter2-stray "$work/copy.out"; then fail "a stray URL's password was echoed"; fi
-"$IAMD" db --help | grep -q 'iamd db copy --from LOCATION --to LOCATION' || fail "iamd db --help"
-"$IAMD" --help | grep -q 'iamd db copy' || fail "iamd --help does not mention iamd db copy"
+grep -q 'iamd db copy --from LOCATION --to LOCATION' <<<"$("$IAMD" db --help)" || fail "iamd db --help"
+grep -q 'iamd db copy' <<<"$("$IAMD" --help)" || fail "iamd --help does not mention iamd db copy"
 echo "PASS"

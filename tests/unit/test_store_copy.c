@@ -33,6 +33,7 @@
 #include "store/store.h"
 #include "store/store_access.h"
 #include "store/store_activity.h"
+#include "store/store_audit.h"
 #include "store/tables.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -311,6 +312,13 @@ static void populate(struct iam_store *store, struct iam_arena *arena)
                                                 .created_by = "IBMid-owner", .created_at = 1700000020,
                                                 .report = "{\"users\":[]}"};
     assert_int_equal(iam_store_activity_report_insert(store, &report, 0, 20), IAM_OK);
+    struct iam_audit_record audit = {.seq = 1, .time_ms = 1700000030000, .request_id = "req-1",
+                                     .phase = "request", .actor_iam_id = "IBMid-owner", .action = "POST /v1/serviceids",
+                                     .method = "POST", .route = "/v1/serviceids", .account_id = ACCOUNT_A,
+                                     .outcome = "pending", .status = 0};
+    memset(audit.prev_hash, 0, sizeof audit.prev_hash);
+    memset(audit.hash, 0xab, sizeof audit.hash);
+    assert_int_equal(iam_store_audit_insert(store, &audit, "1:abab"), IAM_OK);
 
     struct iam_signing_key_record key = {.kid = "kid-1", .alg = "RS256", .public_jwk = "{\"kty\":\"RSA\"}",
                                          .sealed_private = sealed_bytes,
@@ -719,8 +727,14 @@ static void test_copy_replace_empties_target_first(void **state)
     for (size_t i = 0; i < report.table_count; i++)
         assert_int_equal(report.tables[i].target, report.tables[i].source);
 
-    /* Replacing with the same data again is a no-op in content. */
-    assert_copy_ok(f->source, f->destination, true);
+    if (!f->postgres)
+        assert_same_rows(f->source_path, f->target);
+
+    /* The target now holds an audit trail, which is append-only: replacing it again is refused. */
+    before = revision_of(f->destination);
+    assert_int_equal(copy(f->source, f->destination, true, &report, &err), IAM_ECONFLICT);
+    assert_non_null(strstr(err.message, "append-only"));
+    assert_int_equal(revision_of(f->destination), before);
     if (!f->postgres)
         assert_same_rows(f->source_path, f->target);
 }

@@ -256,7 +256,9 @@ int main(int argc, char **argv)
                               "iamd: Identity and Access Management server (IBM Cloud IAM compatible).\n\n"
                               "Commands:\n"
                               "  iamd db copy --from LOCATION --to LOCATION [--replace]\n"
-                              "        Copy a database, e.g. from SQLite to PostgreSQL (see iamd db --help).",
+                              "        Copy a database, e.g. from SQLite to PostgreSQL (see iamd db --help).\n"
+                              "  iamd audit verify [--anchor SEQ:HASH]\n"
+                              "        Check the audit trail's hash chain (see iamd audit --help).",
                               table,
                               count);
         return 0;
