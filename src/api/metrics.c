@@ -9,7 +9,9 @@
  *
  * (GET /healthz, liveness, is in routes.c.) The numbers come from the
  * process-wide counters (common/metrics.h), the router's per-route
- * statistics (http.h) and a few reads of the domain's state at scrape time.
+ * statistics (http.h), the store call histogram, and a few reads of the
+ * domain's state at scrape time (cache, usage and limiter sizes, each under
+ * the lock that already guards it).
  * No label carries an account, identity or key id: routes are templates,
  * every other label has a fixed set of values.
  */
@@ -23,8 +25,13 @@
 #include "common/metrics.h"
 #include "common/time.h"
 #include "crypto/hash.h"
+#include "iam/authn.h"
+#include "iam/credential_cache.h"
 #include "iam/engine.h"
 #include "iam/keyring.h"
+#include "iam/passwords.h"
+#include "iam/ratelimit.h"
+#include "iam/usage.h"
 
 #ifndef IAMD_VERSION
 #define IAMD_VERSION "unknown"
@@ -78,6 +85,14 @@ static const struct metric_row metric_rows[] = {
     {IAM_METRIC_TLS_RELOADS_OK, "iamd_tls_reloads_total", "counter",
      "Certificate reloads on SIGHUP, by result (a failed one keeps the previous certificate).", "result=\"ok\""},
     {IAM_METRIC_TLS_RELOADS_FAILED, "iamd_tls_reloads_total", NULL, NULL, "result=\"failed\""},
+    {IAM_METRIC_CREDENTIAL_CACHE_HITS, "iamd_credential_cache_lookups_total", "counter",
+     "API-key authentications answered from the credential cache (hit) or from the database (miss).",
+     "result=\"hit\""},
+    {IAM_METRIC_CREDENTIAL_CACHE_MISSES, "iamd_credential_cache_lookups_total", NULL, NULL, "result=\"miss\""},
+    {IAM_METRIC_TOKEN_CACHE_HITS, "iamd_verified_token_cache_lookups_total", "counter",
+     "Access tokens accepted from the verified-token cache (hit) or verified and their identity read (miss).",
+     "result=\"hit\""},
+    {IAM_METRIC_TOKEN_CACHE_MISSES, "iamd_verified_token_cache_lookups_total", NULL, NULL, "result=\"miss\""},
 };
 
 struct metrics_writer {
@@ -170,6 +185,75 @@ static void emit_route(void *context, const char *method, const char *pattern,
          route, (unsigned long long)cumulative);
 }
 
+/* The store call histogram (common/metrics.h), cumulative as the format wants. */
+static void emit_store_calls(struct metrics_writer *writer)
+{
+    struct iam_metrics_histogram calls;
+    iam_metrics_store_calls(&calls);
+    emit_family(writer, "iamd_store_call_duration_seconds", "histogram",
+                "Duration of each call into the database layer (one transaction or read), every caller's.");
+    uint64_t cumulative = 0;
+    for (int i = 0; i < IAM_METRICS_STORE_BUCKETS; i++) {
+        cumulative += calls.buckets[i];
+        if (i < IAM_METRICS_STORE_BUCKETS - 1)
+            emit(writer, "iamd_store_call_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                 (double)iam_metrics_store_bounds_us[i] / 1e6, (unsigned long long)cumulative);
+        else
+            emit(writer, "iamd_store_call_duration_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cumulative);
+    }
+    emit(writer, "iamd_store_call_duration_seconds_sum %.6f\n", (double)calls.sum_ns / 1e9);
+    emit(writer, "iamd_store_call_duration_seconds_count %llu\n", (unsigned long long)cumulative);
+}
+
+/* Sizes read at scrape time (each under the lock that guards it) and the failed-authentication limiters. */
+static void emit_memory_state(struct metrics_writer *writer, struct iam_service *service)
+{
+    int64_t snapshot = iam_engine_snapshot_serial(service->engine);
+    emit_family(writer, "iamd_credential_cache_entries", "gauge",
+                "API-key credentials the cache would answer now (stored since the last change seen).");
+    emit(writer, "iamd_credential_cache_entries %zu\n", iam_credential_cache_count(service->credential_cache, snapshot));
+    emit_family(writer, "iamd_credential_cache_capacity", "gauge", "Slots of the credential cache.");
+    emit(writer, "iamd_credential_cache_capacity %zu\n", iam_credential_cache_capacity(service->credential_cache));
+    emit_family(writer, "iamd_verified_token_cache_entries", "gauge",
+                "Verified access tokens the cache would accept now (unexpired, verified since the last change seen).");
+    emit(writer, "iamd_verified_token_cache_entries %zu\n", iam_authn_cache_count(service));
+
+    int64_t confirmed_age_ms = 0;
+    (void)iam_service_store_reachable(service, &confirmed_age_ms);
+    emit_family(writer, "iamd_store_confirmed_age_seconds", "gauge",
+                "Seconds since the decision engine last confirmed its snapshot current against the database "
+                "revision; memory is served until it passes --max-staleness.");
+    emit(writer, "iamd_store_confirmed_age_seconds %.3f\n", (double)confirmed_age_ms / 1e3);
+    emit_family(writer, "iamd_engine_policies", "gauge", "Access policies compiled into the engine's snapshot.");
+    emit(writer, "iamd_engine_policies %zu\n", iam_engine_policy_count(service->engine));
+    emit_family(writer, "iamd_usage_pending_entries", "gauge",
+                "API keys and users whose usage counts wait in memory for the next batched write.");
+    emit(writer, "iamd_usage_pending_entries %zu\n", iam_usage_size(service->usage));
+
+    struct iam_ratelimit_stats apikey, password;
+    iam_ratelimit_stats(service->auth_limits, &apikey);
+    iam_password_limits_stats(&password);
+    emit_family(writer, "iamd_auth_rate_limit_entries", "gauge",
+                "Counters held by the failed-authentication limiters, by credential and table.");
+    emit(writer, "iamd_auth_rate_limit_entries{credential=\"apikey\",kind=\"address\"} %zu\n", apikey.address_entries);
+    emit(writer, "iamd_auth_rate_limit_entries{credential=\"apikey\",kind=\"key\"} %zu\n", apikey.subject_entries);
+    emit(writer, "iamd_auth_rate_limit_entries{credential=\"password\",kind=\"address\"} %zu\n",
+         password.address_entries);
+    emit(writer, "iamd_auth_rate_limit_entries{credential=\"password\",kind=\"login\"} %zu\n",
+         password.subject_entries);
+    emit_family(writer, "iamd_auth_rate_limited_total", "counter",
+                "Authentications answered 429 by the failed-authentication limits, by credential and by what "
+                "was over its limit.");
+    emit(writer, "iamd_auth_rate_limited_total{credential=\"apikey\",kind=\"address\"} %llu\n",
+         (unsigned long long)apikey.refused_address);
+    emit(writer, "iamd_auth_rate_limited_total{credential=\"apikey\",kind=\"key\"} %llu\n",
+         (unsigned long long)apikey.refused_subject);
+    emit(writer, "iamd_auth_rate_limited_total{credential=\"password\",kind=\"address\"} %llu\n",
+         (unsigned long long)password.refused_address);
+    emit(writer, "iamd_auth_rate_limited_total{credential=\"password\",kind=\"login\"} %llu\n",
+         (unsigned long long)password.refused_subject);
+}
+
 static void render(struct iam_api *api, struct metrics_writer *writer)
 {
     int64_t now = iam_now();
@@ -228,6 +312,8 @@ static void render(struct iam_api *api, struct metrics_writer *writer)
     }
     emit_family(writer, "iamd_signing_key_available", "gauge", "1 when a token signing key is active.");
     emit(writer, "iamd_signing_key_available %d\n", iam_keyring_can_sign(service->keyring, now) ? 1 : 0);
+    emit_store_calls(writer);
+    emit_memory_state(writer, service);
 }
 
 /* True when the request may read /metrics; otherwise the answer is written. */

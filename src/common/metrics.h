@@ -45,6 +45,11 @@ enum iam_metric {
     /* requests that failed because the database failed or could not be reached */
     IAM_METRIC_STORE_ERRORS,
     IAM_METRIC_STORE_UNAVAILABLE,
+    /* authentication answered from memory or not (iam/authn.c): API-key credentials, verified access tokens */
+    IAM_METRIC_CREDENTIAL_CACHE_HITS,
+    IAM_METRIC_CREDENTIAL_CACHE_MISSES,
+    IAM_METRIC_TOKEN_CACHE_HITS,
+    IAM_METRIC_TOKEN_CACHE_MISSES,
     IAM_METRIC_COUNT
 };
 
@@ -56,6 +61,26 @@ void iam_metrics_set(enum iam_metric metric, int64_t value);
 
 /* The current value. */
 int64_t iam_metrics_get(enum iam_metric metric);
+
+/*
+ * The database latency histogram: every call of the public store interface
+ * (store/store.c and its siblings measure it in one place) adds its duration.
+ * Bucket i counts calls of at most iam_metrics_store_bounds_us[i]
+ * microseconds (not cumulative); the last bucket is everything slower.
+ */
+#define IAM_METRICS_STORE_BUCKETS 14
+extern const int64_t iam_metrics_store_bounds_us[IAM_METRICS_STORE_BUCKETS - 1];
+
+struct iam_metrics_histogram {
+    uint64_t buckets[IAM_METRICS_STORE_BUCKETS];
+    uint64_t sum_ns;
+};
+
+/* Adds one store call that took `duration_ns` (negative counts as 0). Lock-free. */
+void iam_metrics_observe_store_call(int64_t duration_ns);
+
+/* A copy of the store call histogram (each bucket read atomically; the whole is not a snapshot). */
+void iam_metrics_store_calls(struct iam_metrics_histogram *out);
 
 /* Seconds since the epoch when the process first used this module (iamd calls it at start). */
 int64_t iam_metrics_start_time(void);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/metrics.h"
 #include "common/time.h"
 #include "crypto/hash.h"
 #include "crypto/keyformat.h"
@@ -145,14 +146,19 @@ enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *
     struct iam_credential cached;
     if (iam_credential_cache_lookup(cache, arena, hash, stamp, &cached) &&
         iam_engine_check_current(service->engine) == IAM_OK) {
-        if (!well_formed)
+        if (!well_formed) {
+            iam_metrics_add(IAM_METRIC_CREDENTIAL_CACHE_HITS, 1);
             return iam_error_set(err, IAM_EINVAL, "BXNIM0415E", not_found);
+        }
         if (credential_decide(&cached, now, who, err, &result)) {
+            iam_metrics_add(IAM_METRIC_CREDENTIAL_CACHE_HITS, 1);
             if (result == IAM_OK)
                 iam_usage_record(service->usage, cached.apikey_id, now);
             return result;
         }
     }
+    if (cache)
+        iam_metrics_add(IAM_METRIC_CREDENTIAL_CACHE_MISSES, 1);
     struct iam_apikey_record record;
     result = iam_store_apikey_get_by_hash(service->store, arena, hash, &record);
     if (iam_store_failed(result))
@@ -360,6 +366,26 @@ static void cache_store(struct iam_service *service, const uint8_t key[IAM_HASH_
     pthread_mutex_unlock(lock);
 }
 
+size_t iam_authn_cache_count(struct iam_service *service)
+{
+    struct iam_authn_cache *cache = service ? service->authn_cache : NULL;
+    if (!cache)
+        return 0;
+    int64_t now = iam_now();
+    int64_t snapshot = iam_engine_snapshot_serial(service->engine);
+    uint64_t generation = atomic_load(&cache->generation);
+    size_t count = 0;
+    for (size_t lock = 0; lock < CACHE_LOCKS; lock++) {
+        pthread_mutex_lock(&cache->locks[lock]);
+        for (size_t slot = lock; slot < CACHE_SLOTS; slot += CACHE_LOCKS) {
+            const struct cache_entry *entry = &cache->entries[slot];
+            count += entry->used && now < entry->exp && entry->snapshot == snapshot && entry->generation == generation;
+        }
+        pthread_mutex_unlock(&cache->locks[lock]);
+    }
+    return count;
+}
+
 static const char *claim_string(const json_t *claims, const char *name)
 {
     return json_string_value(json_object_get(claims, name));
@@ -382,8 +408,12 @@ enum iam_result iam_authn_access_token(struct iam_service *service, struct iam_a
     int64_t snapshot = cacheable ? iam_engine_snapshot_serial(service->engine) : 0;
     uint64_t generation = cacheable ? atomic_load(&service->authn_cache->generation) : 0;
     if (cacheable && cache_lookup(service, arena, key, now, snapshot, generation, who) &&
-        iam_engine_check_current(service->engine) == IAM_OK)
+        iam_engine_check_current(service->engine) == IAM_OK) {
+        iam_metrics_add(IAM_METRIC_TOKEN_CACHE_HITS, 1);
         return IAM_OK;
+    }
+    if (cacheable)
+        iam_metrics_add(IAM_METRIC_TOKEN_CACHE_MISSES, 1);
     struct iam_jwt_verify_options options = {
         .issuer = service->options.issuer,
         .now = now,

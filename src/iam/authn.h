@@ -79,10 +79,19 @@ enum iam_result iam_authn_access_token(struct iam_service *service, struct iam_a
  * (deleting a service ID, disabling or removing a user) bumps the store
  * revision, so a cached token of a removed identity stops working at once
  * through this process and within --engine-refresh-ms through other nodes.
+ * Hits and misses (a lookup the cache could not answer) are counted in
+ * common/metrics.h, as are the credential cache's in iam_authn_apikey.
  */
 struct iam_authn_cache;
 enum iam_result iam_authn_cache_new(struct iam_authn_cache **out) IAM_MUST_CHECK;
 void iam_authn_cache_free(struct iam_authn_cache *cache);
+
+/*
+ * The verified tokens the cache would serve now (unexpired, verified at the
+ * current snapshot, nothing forgotten since), for /metrics: takes each of the
+ * cache's locks once. 0 without a cache.
+ */
+size_t iam_authn_cache_count(struct iam_service *service);
 
 /*
  * Forgets every cached credential and verified token of this process. Called

@@ -260,17 +260,22 @@ void iam_credential_cache_store(struct iam_credential_cache *cache, const uint8_
     free(replaced);
 }
 
-size_t iam_credential_cache_count(struct iam_credential_cache *cache)
+size_t iam_credential_cache_count(struct iam_credential_cache *cache, int64_t snapshot)
 {
     if (!cache)
         return 0;
     size_t count = 0;
-    uint64_t generation = atomic_load(&cache->generation);
+    struct iam_credential_stamp current = iam_credential_cache_stamp(cache, snapshot);
     for (size_t i = 0; i < cache->slot_count; i++) {
         pthread_mutex_t *lock = lock_of(cache, i);
         pthread_mutex_lock(lock);
-        count += cache->slots[i].blob && cache->slots[i].stamp.generation == generation;
+        count += cache->slots[i].blob && stamp_equal(cache->slots[i].stamp, current);
         pthread_mutex_unlock(lock);
     }
     return count;
+}
+
+size_t iam_credential_cache_capacity(const struct iam_credential_cache *cache)
+{
+    return cache ? cache->slot_count : 0;
 }

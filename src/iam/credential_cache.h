@@ -89,7 +89,14 @@ void iam_credential_cache_store(struct iam_credential_cache *cache, const uint8_
  */
 void iam_credential_cache_invalidate(struct iam_credential_cache *cache);
 
-/* The entries of the current generation (for tests and metrics; takes every lock). */
-size_t iam_credential_cache_count(struct iam_credential_cache *cache);
+/*
+ * The entries a lookup would trust now, those stored under the stamp of
+ * `snapshot` (the engine's current serial), for tests and /metrics: takes
+ * every slot's lock once. 0 for NULL.
+ */
+size_t iam_credential_cache_count(struct iam_credential_cache *cache, int64_t snapshot);
+
+/* The number of slots (the most entries it can hold); 0 for NULL. */
+size_t iam_credential_cache_capacity(const struct iam_credential_cache *cache);
 
 #endif

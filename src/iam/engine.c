@@ -229,6 +229,16 @@ int64_t iam_engine_snapshot_serial(struct iam_engine *engine)
     return engine ? atomic_load(&engine->serial) : 0;
 }
 
+size_t iam_engine_policy_count(struct iam_engine *engine)
+{
+    if (!engine)
+        return 0;
+    struct engine_snapshot *snapshot = engine_snapshot_acquire(engine);
+    size_t count = snapshot->policy_count;
+    engine_snapshot_release(snapshot);
+    return count;
+}
+
 /* Records the outcome of a revision check that started at `started_ns`. */
 static enum iam_result engine_checked(struct iam_engine *engine, int64_t started_ns, enum iam_result result)
 {

@@ -67,6 +67,9 @@ int64_t iam_engine_revision(struct iam_engine *engine);
  */
 int64_t iam_engine_snapshot_serial(struct iam_engine *engine);
 
+/* The access policies compiled into the current snapshot, every account's (for /metrics); 0 for NULL. */
+size_t iam_engine_policy_count(struct iam_engine *engine);
+
 /*
  * The staleness rule: how long memory may stand in for the store.
  *

@@ -190,6 +190,11 @@ void iam_password_limits_reset(void)
     iam_ratelimit_reset(password_limiter());
 }
 
+void iam_password_limits_stats(struct iam_ratelimit_stats *out)
+{
+    iam_ratelimit_stats(password_limiter(), out);
+}
+
 /* --- authentication --- */
 
 /* Lowercases `login` into `out`; false when it is not a well-formed login (3..64 of [A-Za-z0-9._@-]). */

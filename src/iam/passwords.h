@@ -36,6 +36,7 @@
 #include "common/arena.h"
 #include "common/error.h"
 #include "iam/principal.h"
+#include "iam/ratelimit.h"
 #include "iam/service.h"
 
 #define IAM_PASSWORD_MIN 12          /* characters (UTF-8 code points) */
@@ -101,6 +102,9 @@ void iam_password_limit_end(const char *login, const char *address, enum iam_pas
 
 /* Forgets every counter (tests). */
 void iam_password_limits_reset(void);
+
+/* The process-wide sign-in limiter's table sizes and refusals (iam/ratelimit.h), for /metrics. */
+void iam_password_limits_stats(struct iam_ratelimit_stats *out);
 
 /* How many argon2id verifications this process has run (tests: the unknown-login path verifies too). */
 uint64_t iam_password_verify_count(void);

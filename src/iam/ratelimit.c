@@ -48,6 +48,8 @@ struct iam_ratelimit {
     struct iam_ratelimit_options options;
     struct table addresses;
     struct table subjects;
+    uint64_t refused_address; /* attempts refused, for iam_ratelimit_stats; never reset */
+    uint64_t refused_subject;
 };
 
 /* --- tables --- */
@@ -290,12 +292,14 @@ enum iam_result iam_ratelimit_begin(struct iam_ratelimit *limiter, const char *s
     struct counter *of = has_subject ? table_find(&limiter->subjects, subject_key, now) : NULL;
     if (options->address_max > 0 && from && from->failures >= options->address_max) {
         *retry_after = wait_for(&limiter->addresses, from, now);
+        limiter->refused_address++;
         result = IAM_ETOOMANY;
         goto out;
     }
     if (options->subject_rule == IAM_RATELIMIT_SUBJECT_FROM_FAILED_ADDRESSES && options->subject_max > 0 && of &&
         of->failures >= options->subject_max && source_find(of, address_key)) {
         *retry_after = wait_for(&limiter->subjects, of, now);
+        limiter->refused_subject++;
         result = IAM_ETOOMANY;
         goto out;
     }
@@ -341,6 +345,7 @@ enum iam_result iam_ratelimit_end(struct iam_ratelimit *limiter, const char *sub
         if (of && options->subject_rule == IAM_RATELIMIT_SUBJECT_AFTER_CHECK && options->subject_max > 0 &&
             of->failures > options->subject_max) {
             *retry_after = wait_for(&limiter->subjects, of, now);
+            limiter->refused_subject++;
             result = IAM_ETOOMANY;
         }
         goto out;
@@ -366,4 +371,17 @@ enum iam_result iam_ratelimit_end(struct iam_ratelimit *limiter, const char *sub
 out:
     pthread_mutex_unlock(&limiter->lock);
     return result;
+}
+
+void iam_ratelimit_stats(struct iam_ratelimit *limiter, struct iam_ratelimit_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!limiter)
+        return;
+    pthread_mutex_lock(&limiter->lock);
+    out->address_entries = limiter->addresses.count;
+    out->subject_entries = limiter->subjects.count;
+    out->refused_address = limiter->refused_address;
+    out->refused_subject = limiter->refused_subject;
+    pthread_mutex_unlock(&limiter->lock);
 }

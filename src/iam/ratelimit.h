@@ -108,6 +108,17 @@ enum iam_result iam_ratelimit_end(struct iam_ratelimit *limiter, const char *sub
 /* Forgets every counter (tests, and operators through a restart). */
 void iam_ratelimit_reset(struct iam_ratelimit *limiter);
 
+/* What a limiter has done, for /metrics. */
+struct iam_ratelimit_stats {
+    size_t address_entries;   /* counters in the address table (windows that ended but were not dropped yet included) */
+    size_t subject_entries;   /* counters in the subject table */
+    uint64_t refused_address; /* attempts refused for their address (IAM_ETOOMANY from begin) */
+    uint64_t refused_subject; /* refused for their subject (from begin or, AFTER_CHECK, from end) */
+};
+
+/* Fills `out` under the limiter's lock; all 0 for NULL. The refusal counts survive iam_ratelimit_reset. */
+void iam_ratelimit_stats(struct iam_ratelimit *limiter, struct iam_ratelimit_stats *out);
+
 /* The key `address` is counted under (see "Address keys"), written to `out`. */
 void iam_ratelimit_address_key(const char *address, char out[IAM_RATELIMIT_KEY_MAX]);
 

@@ -4,7 +4,8 @@
  * Picks a backend from the location given to iam_store_open, checks the
  * arguments every backend would otherwise check the same way (NULL pointers,
  * page bounds, sort and type names), and dispatches through the backend's
- * table of functions (backend.h). Nothing here knows SQL.
+ * table of functions (backend.h), measuring each call (timed.h). Nothing
+ * here knows SQL.
  */
 #include "store/store.h"
 
@@ -12,6 +13,7 @@
 
 #include "store/backend.h"
 #include "store/store_access.h"
+#include "store/timed.h"
 
 #define SQLITE_SCHEME "sqlite:"
 
@@ -40,14 +42,14 @@ enum iam_result iam_store_schema_version(struct iam_store *store, int64_t *versi
 {
     if (!store || !version)
         return IAM_EINVAL;
-    return store->backend->schema_version(store, version);
+    IAM_STORE_RETURN_TIMED(store->backend->schema_version(store, version));
 }
 
 enum iam_result iam_store_revision(struct iam_store *store, int64_t *revision)
 {
     if (!store || !revision)
         return IAM_EINVAL;
-    return store->backend->revision(store, revision);
+    IAM_STORE_RETURN_TIMED(store->backend->revision(store, revision));
 }
 
 /* --- instance-wide named locks --- */
@@ -61,7 +63,7 @@ enum iam_result iam_store_try_lock(struct iam_store *store, const char *name, bo
         *acquired = true; /* one process owns the database */
         return IAM_OK;
     }
-    return store->backend->try_lock(store, name, acquired);
+    IAM_STORE_RETURN_TIMED(store->backend->try_lock(store, name, acquired));
 }
 
 enum iam_result iam_store_unlock(struct iam_store *store, const char *name)
@@ -70,7 +72,7 @@ enum iam_result iam_store_unlock(struct iam_store *store, const char *name)
         return IAM_EINVAL;
     if (!store->backend->unlock)
         return IAM_OK;
-    return store->backend->unlock(store, name);
+    IAM_STORE_RETURN_TIMED(store->backend->unlock(store, name));
 }
 
 /* --- instance metadata --- */
@@ -81,21 +83,21 @@ enum iam_result iam_store_meta_get(struct iam_store *store, struct iam_arena *ar
     if (!store || !arena || !key || !value)
         return IAM_EINVAL;
     *value = NULL;
-    return store->backend->meta_get(store, arena, key, value);
+    IAM_STORE_RETURN_TIMED(store->backend->meta_get(store, arena, key, value));
 }
 
 enum iam_result iam_store_meta_insert(struct iam_store *store, const char *key, const char *value)
 {
     if (!store || !key || !value)
         return IAM_EINVAL;
-    return store->backend->meta_insert(store, key, value);
+    IAM_STORE_RETURN_TIMED(store->backend->meta_insert(store, key, value));
 }
 
 enum iam_result iam_store_meta_set(struct iam_store *store, const char *key, const char *value)
 {
     if (!store || !key || !value)
         return IAM_EINVAL;
-    return store->backend->meta_set(store, key, value);
+    IAM_STORE_RETURN_TIMED(store->backend->meta_set(store, key, value));
 }
 
 /* --- accounts --- */
@@ -104,7 +106,7 @@ enum iam_result iam_store_account_insert(struct iam_store *store, const struct i
 {
     if (!store || !account || !account->id)
         return IAM_EINVAL;
-    return store->backend->account_insert(store, account);
+    IAM_STORE_RETURN_TIMED(store->backend->account_insert(store, account));
 }
 
 enum iam_result iam_store_account_get(struct iam_store *store, struct iam_arena *arena, const char *id,
@@ -113,14 +115,14 @@ enum iam_result iam_store_account_get(struct iam_store *store, struct iam_arena 
     if (!store || !arena || !id || !out)
         return IAM_EINVAL;
     memset(out, 0, sizeof *out);
-    return store->backend->account_get(store, arena, id, out);
+    IAM_STORE_RETURN_TIMED(store->backend->account_get(store, arena, id, out));
 }
 
 enum iam_result iam_store_account_count(struct iam_store *store, int64_t *count)
 {
     if (!store || !count)
         return IAM_EINVAL;
-    return store->backend->account_count(store, count);
+    IAM_STORE_RETURN_TIMED(store->backend->account_count(store, count));
 }
 
 /* --- users --- */
@@ -129,7 +131,7 @@ enum iam_result iam_store_user_insert(struct iam_store *store, const struct iam_
 {
     if (!store || !user || !user->iam_id || !user->account_id)
         return IAM_EINVAL;
-    return store->backend->user_insert(store, user);
+    IAM_STORE_RETURN_TIMED(store->backend->user_insert(store, user));
 }
 
 enum iam_result iam_store_user_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
@@ -138,7 +140,7 @@ enum iam_result iam_store_user_get(struct iam_store *store, struct iam_arena *ar
     if (!store || !arena || !account_id || !iam_id || !out)
         return IAM_EINVAL;
     memset(out, 0, sizeof *out);
-    return store->backend->user_get(store, arena, account_id, iam_id, out);
+    IAM_STORE_RETURN_TIMED(store->backend->user_get(store, arena, account_id, iam_id, out));
 }
 
 enum iam_result iam_store_user_get_by_login(struct iam_store *store, struct iam_arena *arena, const char *login,
@@ -147,7 +149,7 @@ enum iam_result iam_store_user_get_by_login(struct iam_store *store, struct iam_
     if (!store || !arena || !login || !out)
         return IAM_EINVAL;
     memset(out, 0, sizeof *out);
-    return store->backend->user_get_by_login(store, arena, login, out);
+    IAM_STORE_RETURN_TIMED(store->backend->user_get_by_login(store, arena, login, out));
 }
 
 /* --- service IDs --- */
@@ -179,7 +181,7 @@ enum iam_result iam_store_service_id_insert(struct iam_store *store, const struc
                    strcmp(apikey->account_id, service_id->account_id) != 0 ||
                    strcmp(apikey->iam_id, service_id->iam_id) != 0))
         return IAM_EINVAL;
-    return store->backend->service_id_insert(store, service_id, apikey, history, history_count);
+    IAM_STORE_RETURN_TIMED(store->backend->service_id_insert(store, service_id, apikey, history, history_count));
 }
 
 enum iam_result iam_store_service_id_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
@@ -188,7 +190,7 @@ enum iam_result iam_store_service_id_get(struct iam_store *store, struct iam_are
     if (!store || !arena || !account_id || !id || !out)
         return IAM_EINVAL;
     memset(out, 0, sizeof *out);
-    return store->backend->service_id_get(store, arena, account_id, id, out);
+    IAM_STORE_RETURN_TIMED(store->backend->service_id_get(store, arena, account_id, id, out));
 }
 
 enum iam_result iam_store_service_id_get_by_iam_id(struct iam_store *store, struct iam_arena *arena,
@@ -198,7 +200,7 @@ enum iam_result iam_store_service_id_get_by_iam_id(struct iam_store *store, stru
     if (!store || !arena || !account_id || !iam_id || !out)
         return IAM_EINVAL;
     memset(out, 0, sizeof *out);
-    return store->backend->service_id_get_by_iam_id(store, arena, account_id, iam_id, out);
+    IAM_STORE_RETURN_TIMED(store->backend->service_id_get_by_iam_id(store, arena, account_id, iam_id, out));
 }
 
 static enum iam_result service_id_sort_parse(const char *text, enum iam_store_service_id_sort *sort)
@@ -241,7 +243,7 @@ enum iam_result iam_store_service_id_list(struct iam_store *store, struct iam_ar
     enum iam_store_service_id_sort sort;
     if (service_id_sort_parse(query->sort, &sort) != IAM_OK)
         return IAM_EINVAL;
-    return store->backend->service_id_list(store, arena, query, sort, items, count, has_more);
+    IAM_STORE_RETURN_TIMED(store->backend->service_id_list(store, arena, query, sort, items, count, has_more));
 }
 
 enum iam_result iam_store_service_id_update(struct iam_store *store, const struct iam_service_id_record *updated,
@@ -252,14 +254,14 @@ enum iam_result iam_store_service_id_update(struct iam_store *store, const struc
         return IAM_EINVAL;
     if (history && !history_valid(history, 1))
         return IAM_EINVAL;
-    return store->backend->service_id_update(store, updated, expected_entity_tag, history);
+    IAM_STORE_RETURN_TIMED(store->backend->service_id_update(store, updated, expected_entity_tag, history));
 }
 
 enum iam_result iam_store_service_id_delete(struct iam_store *store, const char *account_id, const char *id)
 {
     if (!store || !account_id || !id)
         return IAM_EINVAL;
-    return store->backend->service_id_delete(store, account_id, id);
+    IAM_STORE_RETURN_TIMED(store->backend->service_id_delete(store, account_id, id));
 }
 
 /* --- API keys --- */
@@ -271,7 +273,7 @@ enum iam_result iam_store_apikey_insert(struct iam_store *store, const struct ia
         return IAM_EINVAL;
     if (history && !history_valid(history, 1))
         return IAM_EINVAL;
-    return store->backend->apikey_insert(store, apikey, history);
+    IAM_STORE_RETURN_TIMED(store->backend->apikey_insert(store, apikey, history));
 }
 
 enum iam_result iam_store_apikey_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
@@ -280,7 +282,7 @@ enum iam_result iam_store_apikey_get(struct iam_store *store, struct iam_arena *
     if (!store || !arena || !account_id || !id || !out)
         return IAM_EINVAL;
     memset(out, 0, sizeof *out);
-    return store->backend->apikey_get(store, arena, account_id, id, out);
+    IAM_STORE_RETURN_TIMED(store->backend->apikey_get(store, arena, account_id, id, out));
 }
 
 enum iam_result iam_store_apikey_get_by_hash(struct iam_store *store, struct iam_arena *arena,
@@ -290,7 +292,7 @@ enum iam_result iam_store_apikey_get_by_hash(struct iam_store *store, struct iam
     if (!store || !arena || !hash || !out)
         return IAM_EINVAL;
     memset(out, 0, sizeof *out);
-    return store->backend->apikey_get_by_hash(store, arena, hash, out);
+    IAM_STORE_RETURN_TIMED(store->backend->apikey_get_by_hash(store, arena, hash, out));
 }
 
 static enum iam_result apikey_sort_parse(const char *text, enum iam_store_apikey_sort *sort)
@@ -347,7 +349,7 @@ enum iam_result iam_store_apikey_list(struct iam_store *store, struct iam_arena 
     enum iam_store_apikey_type type;
     if (apikey_sort_parse(query->sort, &sort) != IAM_OK || apikey_type_parse(query->type, &type) != IAM_OK)
         return IAM_EINVAL;
-    return store->backend->apikey_list(store, arena, query, sort, type, items, count, has_more);
+    IAM_STORE_RETURN_TIMED(store->backend->apikey_list(store, arena, query, sort, type, items, count, has_more));
 }
 
 enum iam_result iam_store_apikey_update(struct iam_store *store, const struct iam_apikey_record *updated,
@@ -358,14 +360,14 @@ enum iam_result iam_store_apikey_update(struct iam_store *store, const struct ia
         return IAM_EINVAL;
     if (history && !history_valid(history, 1))
         return IAM_EINVAL;
-    return store->backend->apikey_update(store, updated, expected_entity_tag, history);
+    IAM_STORE_RETURN_TIMED(store->backend->apikey_update(store, updated, expected_entity_tag, history));
 }
 
 enum iam_result iam_store_apikey_delete(struct iam_store *store, const char *account_id, const char *id)
 {
     if (!store || !account_id || !id)
         return IAM_EINVAL;
-    return store->backend->apikey_delete(store, account_id, id);
+    IAM_STORE_RETURN_TIMED(store->backend->apikey_delete(store, account_id, id));
 }
 
 enum iam_result iam_store_apikey_add_usage(struct iam_store *store, const struct iam_apikey_usage *usage,
@@ -379,7 +381,7 @@ enum iam_result iam_store_apikey_add_usage(struct iam_store *store, const struct
     }
     if (count == 0)
         return IAM_OK;
-    return store->backend->apikey_add_usage(store, usage, count);
+    IAM_STORE_RETURN_TIMED(store->backend->apikey_add_usage(store, usage, count));
 }
 
 /* --- history --- */
@@ -393,7 +395,7 @@ enum iam_result iam_store_history_list(struct iam_store *store, struct iam_arena
     *count = 0;
     if (limit == 0)
         return IAM_OK;
-    return store->backend->history_list(store, arena, entity_id, limit, items, count);
+    IAM_STORE_RETURN_TIMED(store->backend->history_list(store, arena, entity_id, limit, items, count));
 }
 
 /* --- signing keys --- */
@@ -402,7 +404,7 @@ enum iam_result iam_store_signing_key_insert(struct iam_store *store, const stru
 {
     if (!store || !key || !key->kid)
         return IAM_EINVAL;
-    return store->backend->signing_key_insert(store, key);
+    IAM_STORE_RETURN_TIMED(store->backend->signing_key_insert(store, key));
 }
 
 enum iam_result iam_store_signing_key_list(struct iam_store *store, struct iam_arena *arena,
@@ -412,14 +414,14 @@ enum iam_result iam_store_signing_key_list(struct iam_store *store, struct iam_a
         return IAM_EINVAL;
     *items = NULL;
     *count = 0;
-    return store->backend->signing_key_list(store, arena, items, count);
+    IAM_STORE_RETURN_TIMED(store->backend->signing_key_list(store, arena, items, count));
 }
 
 enum iam_result iam_store_signing_key_purge(struct iam_store *store, int64_t now)
 {
     if (!store)
         return IAM_EINVAL;
-    return store->backend->signing_key_purge(store, now);
+    IAM_STORE_RETURN_TIMED(store->backend->signing_key_purge(store, now));
 }
 
 /* --- account identity settings --- */
@@ -430,7 +432,7 @@ enum iam_result iam_store_settings_get(struct iam_store *store, struct iam_arena
     if (!store || !arena || !account_id || !out)
         return IAM_EINVAL;
     memset(out, 0, sizeof *out);
-    return store->backend->settings_get(store, arena, account_id, out);
+    IAM_STORE_RETURN_TIMED(store->backend->settings_get(store, arena, account_id, out));
 }
 
 enum iam_result iam_store_settings_put(struct iam_store *store, const struct iam_settings_record *settings,
@@ -438,7 +440,7 @@ enum iam_result iam_store_settings_put(struct iam_store *store, const struct iam
 {
     if (!store || !settings || !settings->account_id)
         return IAM_EINVAL;
-    return store->backend->settings_put(store, settings, expected_entity_tag);
+    IAM_STORE_RETURN_TIMED(store->backend->settings_put(store, settings, expected_entity_tag));
 }
 
 /* --- revoked refresh tokens --- */
@@ -447,7 +449,7 @@ enum iam_result iam_store_revocation_insert(struct iam_store *store, const char 
 {
     if (!store || !jti)
         return IAM_EINVAL;
-    return store->backend->revocation_insert(store, jti, expires_at);
+    IAM_STORE_RETURN_TIMED(store->backend->revocation_insert(store, jti, expires_at));
 }
 
 enum iam_result iam_store_revocation_exists(struct iam_store *store, const char *jti, bool *revoked)
@@ -455,14 +457,14 @@ enum iam_result iam_store_revocation_exists(struct iam_store *store, const char 
     if (!store || !jti || !revoked)
         return IAM_EINVAL;
     *revoked = false;
-    return store->backend->revocation_exists(store, jti, revoked);
+    IAM_STORE_RETURN_TIMED(store->backend->revocation_exists(store, jti, revoked));
 }
 
 enum iam_result iam_store_revocation_purge(struct iam_store *store, int64_t now)
 {
     if (!store)
         return IAM_EINVAL;
-    return store->backend->revocation_purge(store, now);
+    IAM_STORE_RETURN_TIMED(store->backend->revocation_purge(store, now));
 }
 
 /* ===================== access side (store_access.h) ===================== */
@@ -499,7 +501,7 @@ enum iam_result iam_store_account_list(struct iam_store *store, struct iam_arena
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->account_list(store, arena, offset, limit, items, count, has_more);
+    IAM_STORE_RETURN_TIMED(access->account_list(store, arena, offset, limit, items, count, has_more));
 }
 
 enum iam_result iam_store_account_update(struct iam_store *store, const struct iam_account_record *account)
@@ -509,7 +511,7 @@ enum iam_result iam_store_account_update(struct iam_store *store, const struct i
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->account_update(store, account);
+    IAM_STORE_RETURN_TIMED(access->account_update(store, account));
 }
 
 enum iam_result iam_store_user_list(struct iam_store *store, struct iam_arena *arena, const char *account_id,
@@ -526,7 +528,7 @@ enum iam_result iam_store_user_list(struct iam_store *store, struct iam_arena *a
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->user_list(store, arena, account_id, offset, limit, items, count, has_more);
+    IAM_STORE_RETURN_TIMED(access->user_list(store, arena, account_id, offset, limit, items, count, has_more));
 }
 
 enum iam_result iam_store_user_update(struct iam_store *store, const struct iam_user_record *user,
@@ -537,7 +539,7 @@ enum iam_result iam_store_user_update(struct iam_store *store, const struct iam_
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->user_update(store, user, expected_entity_tag);
+    IAM_STORE_RETURN_TIMED(access->user_update(store, user, expected_entity_tag));
 }
 
 enum iam_result iam_store_user_delete(struct iam_store *store, const char *account_id, const char *iam_id)
@@ -547,7 +549,7 @@ enum iam_result iam_store_user_delete(struct iam_store *store, const char *accou
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->user_delete(store, account_id, iam_id);
+    IAM_STORE_RETURN_TIMED(access->user_delete(store, account_id, iam_id));
 }
 
 /* --- policies --- */
@@ -565,7 +567,7 @@ enum iam_result iam_store_policy_insert(struct iam_store *store, const struct ia
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->policy_insert(store, policy);
+    IAM_STORE_RETURN_TIMED(access->policy_insert(store, policy));
 }
 
 enum iam_result iam_store_policy_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
@@ -577,7 +579,7 @@ enum iam_result iam_store_policy_get(struct iam_store *store, struct iam_arena *
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->policy_get(store, arena, account_id, id, out);
+    IAM_STORE_RETURN_TIMED(access->policy_get(store, arena, account_id, id, out));
 }
 
 static enum iam_result policy_sort_parse(const char *text, enum iam_store_policy_sort *sort)
@@ -627,7 +629,7 @@ enum iam_result iam_store_policy_list(struct iam_store *store, struct iam_arena 
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->policy_list(store, arena, &resolved, sort, items, count, has_more);
+    IAM_STORE_RETURN_TIMED(access->policy_list(store, arena, &resolved, sort, items, count, has_more));
 }
 
 enum iam_result iam_store_policy_update(struct iam_store *store, const struct iam_policy_record *policy,
@@ -638,7 +640,7 @@ enum iam_result iam_store_policy_update(struct iam_store *store, const struct ia
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->policy_update(store, policy, expected_entity_tag);
+    IAM_STORE_RETURN_TIMED(access->policy_update(store, policy, expected_entity_tag));
 }
 
 enum iam_result iam_store_policy_delete(struct iam_store *store, const char *account_id, const char *id)
@@ -648,7 +650,7 @@ enum iam_result iam_store_policy_delete(struct iam_store *store, const char *acc
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->policy_delete(store, account_id, id);
+    IAM_STORE_RETURN_TIMED(access->policy_delete(store, account_id, id));
 }
 
 enum iam_result iam_store_policy_count_for_subject(struct iam_store *store, const char *account_id,
@@ -661,7 +663,7 @@ enum iam_result iam_store_policy_count_for_subject(struct iam_store *store, cons
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->policy_count_for_subject(store, account_id, subject_kind, subject_value, count);
+    IAM_STORE_RETURN_TIMED(access->policy_count_for_subject(store, account_id, subject_kind, subject_value, count));
 }
 
 enum iam_result iam_store_policy_add_permits(struct iam_store *store, const struct iam_policy_permit *permits,
@@ -678,7 +680,7 @@ enum iam_result iam_store_policy_add_permits(struct iam_store *store, const stru
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->policy_add_permits(store, permits, count);
+    IAM_STORE_RETURN_TIMED(access->policy_add_permits(store, permits, count));
 }
 
 /* --- custom roles --- */
@@ -690,7 +692,7 @@ enum iam_result iam_store_role_insert(struct iam_store *store, const struct iam_
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->role_insert(store, role);
+    IAM_STORE_RETURN_TIMED(access->role_insert(store, role));
 }
 
 enum iam_result iam_store_role_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
@@ -702,7 +704,7 @@ enum iam_result iam_store_role_get(struct iam_store *store, struct iam_arena *ar
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->role_get(store, arena, account_id, id, out);
+    IAM_STORE_RETURN_TIMED(access->role_get(store, arena, account_id, id, out));
 }
 
 enum iam_result iam_store_role_list(struct iam_store *store, struct iam_arena *arena, const char *account_id,
@@ -715,7 +717,7 @@ enum iam_result iam_store_role_list(struct iam_store *store, struct iam_arena *a
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->role_list(store, arena, account_id, service_name, items, count);
+    IAM_STORE_RETURN_TIMED(access->role_list(store, arena, account_id, service_name, items, count));
 }
 
 enum iam_result iam_store_role_update(struct iam_store *store, const struct iam_role_record *role,
@@ -726,7 +728,7 @@ enum iam_result iam_store_role_update(struct iam_store *store, const struct iam_
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->role_update(store, role, expected_entity_tag);
+    IAM_STORE_RETURN_TIMED(access->role_update(store, role, expected_entity_tag));
 }
 
 enum iam_result iam_store_role_delete(struct iam_store *store, const char *account_id, const char *id)
@@ -736,7 +738,7 @@ enum iam_result iam_store_role_delete(struct iam_store *store, const char *accou
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->role_delete(store, account_id, id);
+    IAM_STORE_RETURN_TIMED(access->role_delete(store, account_id, id));
 }
 
 /* --- access groups --- */
@@ -748,7 +750,7 @@ enum iam_result iam_store_group_insert(struct iam_store *store, const struct iam
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->group_insert(store, group);
+    IAM_STORE_RETURN_TIMED(access->group_insert(store, group));
 }
 
 enum iam_result iam_store_group_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
@@ -760,7 +762,7 @@ enum iam_result iam_store_group_get(struct iam_store *store, struct iam_arena *a
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->group_get(store, arena, account_id, id, out);
+    IAM_STORE_RETURN_TIMED(access->group_get(store, arena, account_id, id, out));
 }
 
 static enum iam_result group_sort_parse(const char *text, enum iam_store_group_sort *sort)
@@ -803,7 +805,7 @@ enum iam_result iam_store_group_list(struct iam_store *store, struct iam_arena *
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->group_list(store, arena, query, sort, items, count, total);
+    IAM_STORE_RETURN_TIMED(access->group_list(store, arena, query, sort, items, count, total));
 }
 
 enum iam_result iam_store_group_update(struct iam_store *store, const struct iam_group_record *group,
@@ -814,7 +816,7 @@ enum iam_result iam_store_group_update(struct iam_store *store, const struct iam
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->group_update(store, group, expected_entity_tag);
+    IAM_STORE_RETURN_TIMED(access->group_update(store, group, expected_entity_tag));
 }
 
 enum iam_result iam_store_group_delete(struct iam_store *store, const char *account_id, const char *id)
@@ -824,7 +826,7 @@ enum iam_result iam_store_group_delete(struct iam_store *store, const char *acco
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->group_delete(store, account_id, id);
+    IAM_STORE_RETURN_TIMED(access->group_delete(store, account_id, id));
 }
 
 enum iam_result iam_store_group_count(struct iam_store *store, const char *account_id, int64_t *count)
@@ -835,7 +837,7 @@ enum iam_result iam_store_group_count(struct iam_store *store, const char *accou
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->group_count(store, account_id, count);
+    IAM_STORE_RETURN_TIMED(access->group_count(store, account_id, count));
 }
 
 enum iam_result iam_store_member_add(struct iam_store *store, const struct iam_group_member_record *member)
@@ -845,7 +847,7 @@ enum iam_result iam_store_member_add(struct iam_store *store, const struct iam_g
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->member_add(store, member);
+    IAM_STORE_RETURN_TIMED(access->member_add(store, member));
 }
 
 enum iam_result iam_store_member_remove(struct iam_store *store, const char *account_id, const char *group_id,
@@ -856,7 +858,7 @@ enum iam_result iam_store_member_remove(struct iam_store *store, const char *acc
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->member_remove(store, account_id, group_id, iam_id);
+    IAM_STORE_RETURN_TIMED(access->member_remove(store, account_id, group_id, iam_id));
 }
 
 enum iam_result iam_store_member_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
@@ -869,7 +871,7 @@ enum iam_result iam_store_member_get(struct iam_store *store, struct iam_arena *
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->member_get(store, arena, account_id, group_id, iam_id, out);
+    IAM_STORE_RETURN_TIMED(access->member_get(store, arena, account_id, group_id, iam_id, out));
 }
 
 enum iam_result iam_store_member_list(struct iam_store *store, struct iam_arena *arena, const char *account_id,
@@ -886,7 +888,7 @@ enum iam_result iam_store_member_list(struct iam_store *store, struct iam_arena 
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->member_list(store, arena, account_id, group_id, offset, limit, items, count, total);
+    IAM_STORE_RETURN_TIMED(access->member_list(store, arena, account_id, group_id, offset, limit, items, count, total));
 }
 
 enum iam_result iam_store_member_group_count(struct iam_store *store, const char *account_id, const char *iam_id,
@@ -898,7 +900,7 @@ enum iam_result iam_store_member_group_count(struct iam_store *store, const char
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->member_group_count(store, account_id, iam_id, count);
+    IAM_STORE_RETURN_TIMED(access->member_group_count(store, account_id, iam_id, count));
 }
 
 /* --- registered services --- */
@@ -911,7 +913,7 @@ enum iam_result iam_store_service_def_put(struct iam_store *store, const struct 
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->service_def_put(store, service, expected_entity_tag);
+    IAM_STORE_RETURN_TIMED(access->service_def_put(store, service, expected_entity_tag));
 }
 
 enum iam_result iam_store_service_def_get(struct iam_store *store, struct iam_arena *arena, const char *name,
@@ -923,7 +925,7 @@ enum iam_result iam_store_service_def_get(struct iam_store *store, struct iam_ar
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->service_def_get(store, arena, name, out);
+    IAM_STORE_RETURN_TIMED(access->service_def_get(store, arena, name, out));
 }
 
 enum iam_result iam_store_service_def_list(struct iam_store *store, struct iam_arena *arena,
@@ -936,7 +938,7 @@ enum iam_result iam_store_service_def_list(struct iam_store *store, struct iam_a
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->service_def_list(store, arena, items, count);
+    IAM_STORE_RETURN_TIMED(access->service_def_list(store, arena, items, count));
 }
 
 enum iam_result iam_store_service_def_delete(struct iam_store *store, const char *name)
@@ -946,7 +948,7 @@ enum iam_result iam_store_service_def_delete(struct iam_store *store, const char
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->service_def_delete(store, name);
+    IAM_STORE_RETURN_TIMED(access->service_def_delete(store, name));
 }
 
 /* --- access-management settings --- */
@@ -960,7 +962,7 @@ enum iam_result iam_store_access_settings_get(struct iam_store *store, struct ia
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->access_settings_get(store, arena, account_id, out);
+    IAM_STORE_RETURN_TIMED(access->access_settings_get(store, arena, account_id, out));
 }
 
 enum iam_result iam_store_access_settings_put(struct iam_store *store,
@@ -972,7 +974,7 @@ enum iam_result iam_store_access_settings_put(struct iam_store *store,
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->access_settings_put(store, settings, expected_entity_tag);
+    IAM_STORE_RETURN_TIMED(access->access_settings_put(store, settings, expected_entity_tag));
 }
 
 /* --- the decision engine's load --- */
@@ -986,5 +988,5 @@ enum iam_result iam_store_access_snapshot(struct iam_store *store, struct iam_ar
     const struct iam_store_access_backend *access = access_of(store);
     if (!access)
         return IAM_EINTERNAL;
-    return access->access_snapshot(store, arena, out);
+    IAM_STORE_RETURN_TIMED(access->access_snapshot(store, arena, out));
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store/backend.h"
+#include "store/timed.h"
 
 static const struct iam_store_activity_backend *activity_of(const struct iam_store *store)
 {
@@ -24,7 +25,9 @@ enum iam_result iam_store_user_add_authn(struct iam_store *store, const struct i
     if (count == 0)
         return IAM_OK;
     const struct iam_store_activity_backend *activity = activity_of(store);
-    return activity ? activity->user_add_authn(store, items, count) : IAM_EINTERNAL;
+    if (!activity)
+        return IAM_EINTERNAL;
+    IAM_STORE_RETURN_TIMED(activity->user_add_authn(store, items, count));
 }
 
 enum iam_result iam_store_activity_inactive(struct iam_store *store, struct iam_arena *arena, const char *account_id,
@@ -36,7 +39,9 @@ enum iam_result iam_store_activity_inactive(struct iam_store *store, struct iam_
     if (!store || !arena || !account_id)
         return IAM_EINVAL;
     const struct iam_store_activity_backend *activity = activity_of(store);
-    return activity ? activity->inactive(store, arena, account_id, since, out) : IAM_EINTERNAL;
+    if (!activity)
+        return IAM_EINTERNAL;
+    IAM_STORE_RETURN_TIMED(activity->inactive(store, arena, account_id, since, out));
 }
 
 enum iam_result iam_store_activity_report_insert(struct iam_store *store,
@@ -47,7 +52,9 @@ enum iam_result iam_store_activity_report_insert(struct iam_store *store,
         keep_max < 1)
         return IAM_EINVAL;
     const struct iam_store_activity_backend *activity = activity_of(store);
-    return activity ? activity->report_insert(store, report, keep_since, keep_max) : IAM_EINTERNAL;
+    if (!activity)
+        return IAM_EINTERNAL;
+    IAM_STORE_RETURN_TIMED(activity->report_insert(store, report, keep_since, keep_max));
 }
 
 enum iam_result iam_store_activity_report_get(struct iam_store *store, struct iam_arena *arena,
@@ -60,5 +67,7 @@ enum iam_result iam_store_activity_report_get(struct iam_store *store, struct ia
     if (!store || !arena || !account_id)
         return IAM_EINVAL;
     const struct iam_store_activity_backend *activity = activity_of(store);
-    return activity ? activity->report_get(store, arena, account_id, reference, out) : IAM_EINTERNAL;
+    if (!activity)
+        return IAM_EINTERNAL;
+    IAM_STORE_RETURN_TIMED(activity->report_get(store, arena, account_id, reference, out));
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "store/audit_backend.h"
+#include "store/timed.h"
 
 static const struct iam_store_audit_backend *audit_of(const struct iam_store *store)
 {
@@ -35,7 +36,7 @@ enum iam_result iam_store_audit_head(struct iam_store *store, int64_t *seq, uint
     memset(hash, 0, IAM_AUDIT_HASH_SIZE);
     if (!audit_of(store))
         return IAM_EINTERNAL;
-    return audit_of(store)->head(store, seq, hash);
+    IAM_STORE_RETURN_TIMED(audit_of(store)->head(store, seq, hash));
 }
 
 enum iam_result iam_store_audit_insert(struct iam_store *store, const struct iam_audit_record *record,
@@ -47,7 +48,7 @@ enum iam_result iam_store_audit_insert(struct iam_store *store, const struct iam
         return IAM_EINVAL;
     if (!audit_of(store))
         return IAM_EINTERNAL;
-    return audit_of(store)->insert(store, record, checkpoint);
+    IAM_STORE_RETURN_TIMED(audit_of(store)->insert(store, record, checkpoint));
 }
 
 enum iam_result iam_store_audit_list(struct iam_store *store, struct iam_arena *arena,
@@ -64,7 +65,7 @@ enum iam_result iam_store_audit_list(struct iam_store *store, struct iam_arena *
         return IAM_EINVAL;
     if (!audit_of(store))
         return IAM_EINTERNAL;
-    return audit_of(store)->list(store, arena, query, items, count, has_more);
+    IAM_STORE_RETURN_TIMED(audit_of(store)->list(store, arena, query, items, count, has_more));
 }
 
 enum iam_result iam_store_audit_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
@@ -77,7 +78,7 @@ enum iam_result iam_store_audit_get(struct iam_store *store, struct iam_arena *a
         return IAM_ENOTFOUND;
     if (!audit_of(store))
         return IAM_EINTERNAL;
-    return audit_of(store)->get(store, arena, account_id, seq, out);
+    IAM_STORE_RETURN_TIMED(audit_of(store)->get(store, arena, account_id, seq, out));
 }
 
 enum iam_result iam_store_audit_scan(struct iam_store *store, struct iam_arena *arena, int64_t after_seq,
@@ -89,5 +90,5 @@ enum iam_result iam_store_audit_scan(struct iam_store *store, struct iam_arena *
     *count = 0;
     if (!audit_of(store))
         return IAM_EINTERNAL;
-    return audit_of(store)->scan(store, arena, after_seq, limit, items, count);
+    IAM_STORE_RETURN_TIMED(audit_of(store)->scan(store, arena, after_seq, limit, items, count));
 }

@@ -1,7 +1,10 @@
 // GET /metrics (Prometheus text format 0.0.4) and GET /readyz: the output
-// parses, counters move with token requests and decisions, no account id,
-// iam_id, key id, key value or token appears in it, who may read it
-// (--metrics off: 404; token: Bearer IAMD_METRICS_TOKEN), and readiness
+// parses, counters move with token requests and decisions, the caches count
+// their hits and misses and report their sizes, usage counters wait for the
+// batched write, 429s of the failed-authentication limits are counted by what
+// was over its limit, every database call lands in the store histogram, no
+// account id, iam_id, key id, key value or token appears in it, who may read
+// it (--metrics off: 404; token: Bearer IAMD_METRICS_TOKEN), and readiness
 // turning 503 when the database is gone while liveness stays 200.
 
 import assert from 'node:assert/strict';
@@ -13,19 +16,27 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import {
-  decide, grant, registerService, serviceDefinition, sidWithToken, uniqueServiceName,
+  decide, grant, postFormFrom, registerService, serviceDefinition, sidWithToken, uniqueServiceName,
 } from './lib/access.mjs';
 import { APIKEY_GRANT, api, createApiKey, createServiceId, getToken } from './lib/http.mjs';
+import { unknownValue, wrongValueOf } from './lib/keyformat.mjs';
 import { databaseUrlBase, startServer, stopAndCheck } from './lib/server.mjs';
 
 const execFileAsync = promisify(execFile);
 const METRICS_TOKEN = crypto.randomBytes(24).toString('base64url'); // 32 characters
 
-let server;   // --metrics token
+const PER_ADDRESS = 5; // --failed-auth-per-address
+const PER_KEY = 3;     // --failed-auth-per-key
+
+let server;   // --metrics token; usage written only at exit, so pending usage stays visible
 let admin;
 
 before(async () => {
-  server = await startServer({ args: ['--metrics', 'token'], env: { IAMD_METRICS_TOKEN: METRICS_TOKEN } });
+  server = await startServer({
+    args: ['--metrics', 'token', '--usage-flush-ms', '600000', '--failed-auth-per-address', String(PER_ADDRESS),
+      '--failed-auth-per-key', String(PER_KEY)],
+    env: { IAMD_METRICS_TOKEN: METRICS_TOKEN },
+  });
   admin = { token: (await getToken(server.url, server.apikey)).access_token };
 });
 
@@ -80,6 +91,23 @@ async function metricsNow() {
   return parseExposition(res.text).samples;
 }
 
+/**
+ * The metrics once the engine has caught up with the database (service IDs
+ * and keys are picked up by its revision poll, every --engine-refresh-ms):
+ * from then on no write of this file moves the snapshot the caches are bound
+ * to until the next write. Waits for a state, not for a time.
+ */
+async function metricsSettled() {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const samples = await metricsNow();
+    if (samples.get('iamd_engine_revision') === samples.get('iamd_store_revision')) return samples;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail('the engine never caught up with the store revision');
+}
+
+const deltaOf = (from, to) => (key) => valueOf(to, key) - valueOf(from, key);
+
 describe('GET /metrics', () => {
   test('text format 0.0.4 that parses; histograms are cumulative', async () => {
     const res = await scrape();
@@ -90,9 +118,31 @@ describe('GET /metrics', () => {
       'iamd_http_connections_active', 'iamd_tokens_issued_total', 'iamd_token_failures_total',
       'iamd_authz_decisions_total', 'iamd_store_failures_total', 'iamd_engine_revision', 'iamd_store_up',
       'iamd_store_read_seconds', 'iamd_store_revision', 'iamd_start_time_seconds',
-      'iamd_signing_key_available']) {
+      'iamd_signing_key_available', 'iamd_store_call_duration_seconds', 'iamd_store_confirmed_age_seconds',
+      'iamd_engine_policies', 'iamd_credential_cache_lookups_total', 'iamd_credential_cache_entries',
+      'iamd_credential_cache_capacity', 'iamd_verified_token_cache_lookups_total',
+      'iamd_verified_token_cache_entries', 'iamd_usage_pending_entries', 'iamd_auth_rate_limited_total',
+      'iamd_auth_rate_limit_entries']) {
       assert.ok(types.has(family), `${family} is exported`);
     }
+    assert.equal(types.get('iamd_store_call_duration_seconds'), 'histogram');
+    for (const result of ['hit', 'miss']) {
+      assert.ok(samples.has(`iamd_credential_cache_lookups_total{result="${result}"}`), result);
+      assert.ok(samples.has(`iamd_verified_token_cache_lookups_total{result="${result}"}`), result);
+    }
+    for (const series of ['credential="apikey",kind="address"', 'credential="apikey",kind="key"',
+      'credential="password",kind="address"', 'credential="password",kind="login"']) {
+      assert.ok(samples.has(`iamd_auth_rate_limited_total{${series}}`), series);
+      assert.ok(samples.has(`iamd_auth_rate_limit_entries{${series}}`), series);
+    }
+    // The database was called (bootstrap, the engine's polls, this scrape's revision read) and took time.
+    assert.ok(valueOf(samples, 'iamd_store_call_duration_seconds_count') >= 1);
+    assert.ok(valueOf(samples, 'iamd_store_call_duration_seconds_sum') > 0);
+    // Confirmed against the database within a poll or two (--engine-refresh-ms 500), far from --max-staleness.
+    const age = valueOf(samples, 'iamd_store_confirmed_age_seconds');
+    assert.ok(age >= 0 && age < 30, `confirmed age ${age}`);
+    assert.ok(Number.isInteger(samples.get('iamd_engine_policies')) && samples.get('iamd_engine_policies') >= 0);
+    assert.equal(valueOf(samples, 'iamd_credential_cache_capacity'), 16384);
     assert.equal(valueOf(samples, 'iamd_store_up'), 1);
     assert.ok(valueOf(samples, 'iamd_store_revision') >= valueOf(samples, 'iamd_engine_revision'));
     const started = valueOf(samples, 'iamd_start_time_seconds');
@@ -102,17 +152,19 @@ describe('GET /metrics', () => {
     // Every histogram: buckets rise to +Inf, which equals _count.
     const series = new Map();
     for (const [key, value] of samples) {
-      const m = /^iamd_http_request_duration_seconds_bucket\{(.*),le="([^"]+)"\}$/.exec(key);
+      const m = /^(iamd_[a-z_]+_seconds)_bucket\{(?:(.*),)?le="([^"]+)"\}$/.exec(key);
       if (!m) continue;
-      if (!series.has(m[1])) series.set(m[1], []);
-      series.get(m[1]).push([m[2] === '+Inf' ? Infinity : Number(m[2]), value]);
+      const count = m[2] ? `${m[1]}_count{${m[2]}}` : `${m[1]}_count`;
+      if (!series.has(count)) series.set(count, []);
+      series.get(count).push([m[3] === '+Inf' ? Infinity : Number(m[3]), value]);
     }
-    assert.ok(series.size >= 1, 'at least one route has a histogram');
-    for (const [labels, buckets] of series) {
+    assert.ok(series.has('iamd_store_call_duration_seconds_count'), 'the store histogram');
+    assert.ok(series.size >= 2, 'at least one route has a histogram');
+    for (const [count, buckets] of series) {
       buckets.sort((a, b) => a[0] - b[0]);
-      for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i][1] >= buckets[i - 1][1], `${labels}: cumulative`);
-      assert.equal(buckets.at(-1)[0], Infinity, `${labels}: ends with +Inf`);
-      assert.equal(buckets.at(-1)[1], samples.get(`iamd_http_request_duration_seconds_count{${labels}}`), `${labels}: +Inf = count`);
+      for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i][1] >= buckets[i - 1][1], `${count}: cumulative`);
+      assert.equal(buckets.at(-1)[0], Infinity, `${count}: ends with +Inf`);
+      assert.equal(buckets.at(-1)[1], samples.get(count), `${count}: +Inf = count`);
     }
   });
 
@@ -145,6 +197,90 @@ describe('GET /metrics', () => {
     assert.equal(delta('iamd_http_request_duration_seconds_count{method="POST",route="/v2/authz"}'), 2);
     assert.ok(delta('iamd_http_requests_total{method="GET",route="/metrics",code="2xx"}') >= 1);
     assert.ok(valueOf(afterwards, 'iamd_engine_revision') > valueOf(before, 'iamd_engine_revision') - 1);
+  });
+
+  test('a second token with the same key is a credential-cache hit; usage waits for the batched write', async () => {
+    const sid = await createServiceId(server, admin);
+    const key = await createApiKey(server, admin, { iam_id: sid.iam_id });
+    const start = await metricsSettled();
+    await getToken(server.url, key.apikey);
+    const once = await metricsNow();
+    await getToken(server.url, key.apikey);
+    const twice = await metricsNow();
+
+    const first = deltaOf(start, once);
+    assert.equal(first('iamd_credential_cache_lookups_total{result="miss"}'), 1, 'a new key is read from the database');
+    assert.equal(first('iamd_credential_cache_lookups_total{result="hit"}'), 0);
+    assert.equal(first('iamd_credential_cache_entries'), 1, 'and remembered');
+    assert.equal(first('iamd_usage_pending_entries'), 1, 'its first use waits for the batched write');
+    // The key by its hash and its service ID were read (and the issuance audited): at least two calls.
+    assert.ok(first('iamd_store_call_duration_seconds_count') >= 2, 'the database calls are measured');
+    const second = deltaOf(once, twice);
+    assert.equal(second('iamd_credential_cache_lookups_total{result="hit"}'), 1, 'the second token is answered from memory');
+    assert.equal(second('iamd_credential_cache_lookups_total{result="miss"}'), 0);
+    assert.equal(second('iamd_credential_cache_entries'), 0);
+    assert.equal(second('iamd_usage_pending_entries'), 0, 'the same key: the same pending entry');
+  });
+
+  test('an access token used twice is verified once: a verified-token cache miss, then a hit', async () => {
+    const sid = await createServiceId(server, admin);
+    const reader = { token: (await getToken(server.url, server.apikey)).access_token }; // the owner's, new
+    const start = await metricsSettled();
+    assert.equal((await api(server, 'GET', `/v1/serviceids/${sid.id}`, reader)).status, 200);
+    const once = await metricsNow();
+    assert.equal((await api(server, 'GET', `/v1/serviceids/${sid.id}`, reader)).status, 200);
+    const twice = await metricsNow();
+
+    const first = deltaOf(start, once);
+    assert.equal(first('iamd_verified_token_cache_lookups_total{result="miss"}'), 1);
+    assert.equal(first('iamd_verified_token_cache_lookups_total{result="hit"}'), 0);
+    assert.equal(first('iamd_verified_token_cache_entries'), 1);
+    const second = deltaOf(once, twice);
+    assert.equal(second('iamd_verified_token_cache_lookups_total{result="hit"}'), 1);
+    assert.equal(second('iamd_verified_token_cache_lookups_total{result="miss"}'), 0);
+    assert.equal(second('iamd_verified_token_cache_entries'), 0);
+
+    // A write that can end an identity forgets what the caches held.
+    const other = await createServiceId(server, admin);
+    assert.equal((await api(server, 'DELETE', `/v1/serviceids/${other.id}`, admin)).status, 204);
+    const forgotten = await metricsSettled();
+    assert.equal(valueOf(forgotten, 'iamd_verified_token_cache_entries'), 0);
+    assert.equal(valueOf(forgotten, 'iamd_credential_cache_entries'), 0);
+  });
+
+  test('the engine counts the policies it compiled', async () => {
+    const subject = await createServiceId(server, admin);
+    const start = await metricsSettled();
+    await grant(server, admin, { iamId: subject.iam_id, roles: ['Viewer'], resource: { serviceName: 'iam-identity' } });
+    const granted = await metricsSettled();
+    assert.equal(deltaOf(start, granted)('iamd_engine_policies'), 1);
+  });
+
+  test('429s of the failed-authentication limits are counted by what was over its limit', async () => {
+    const sid = await createServiceId(server, admin);
+    const key = await createApiKey(server, admin, { iam_id: sid.iam_id });
+    const token = (from, apikey) => postFormFrom(server, { grant_type: APIKEY_GRANT, apikey }, from);
+    const start = await metricsNow();
+    // The key id: wrong values from fresh addresses, PER_KEY answered 400, the next one 429.
+    for (let i = 1; i <= PER_KEY; i++) assert.equal((await token(`127.0.1.${i}`, wrongValueOf(key.apikey))).status, 400);
+    assert.equal((await token('127.0.1.9', wrongValueOf(key.apikey))).status, 429);
+    const keyed = await metricsNow();
+    let delta = deltaOf(start, keyed);
+    assert.equal(delta('iamd_auth_rate_limited_total{credential="apikey",kind="key"}'), 1);
+    assert.equal(delta('iamd_auth_rate_limited_total{credential="apikey",kind="address"}'), 0);
+    assert.equal(delta('iamd_auth_rate_limit_entries{credential="apikey",kind="key"}'), 1, 'one key id');
+    assert.equal(delta('iamd_auth_rate_limit_entries{credential="apikey",kind="address"}'), PER_KEY + 1, 'four addresses');
+    assert.equal(delta('iamd_token_failures_total{reason="too_many_requests"}'), 1);
+
+    // The address: PER_ADDRESS failures, then refused before any work.
+    for (let i = 0; i < PER_ADDRESS; i++) assert.equal((await token('127.0.2.1', unknownValue())).status, 400);
+    assert.equal((await token('127.0.2.1', unknownValue())).status, 429);
+    const addressed = await metricsNow();
+    delta = deltaOf(keyed, addressed);
+    assert.equal(delta('iamd_auth_rate_limited_total{credential="apikey",kind="address"}'), 1);
+    assert.equal(delta('iamd_auth_rate_limited_total{credential="apikey",kind="key"}'), 0);
+    assert.equal(delta('iamd_auth_rate_limit_entries{credential="apikey",kind="address"}'), 1);
+    assert.equal(delta('iamd_auth_rate_limited_total{credential="password",kind="address"}'), 0);
   });
 
   test('no account id, iam_id, key id, key value or token in the output', async () => {

@@ -1,4 +1,4 @@
-/* test_common.c: unit tests of src/common: buffers, arena, time formats, ids, config, errors. */
+/* test_common.c: unit tests of src/common: buffers, arena, time formats, ids, config, errors, the store call histogram. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/time.h"
 
 static void buf_refuses_past_its_cap(void **state)
@@ -265,6 +266,29 @@ static void error_messages_are_valid_utf8(void **state)
     iam_error_sanitize(NULL);
 }
 
+/* Each call lands in the first bucket whose bound it does not exceed; the sum is in nanoseconds. */
+static void store_histogram_buckets_by_upper_bound(void **state)
+{
+    (void)state;
+    for (int i = 1; i < IAM_METRICS_STORE_BUCKETS - 1; i++)
+        assert_true(iam_metrics_store_bounds_us[i] > iam_metrics_store_bounds_us[i - 1]);
+    struct iam_metrics_histogram before, after;
+    iam_metrics_store_calls(&before);
+    iam_metrics_observe_store_call(-5);                                      /* a clock step: 0 */
+    iam_metrics_observe_store_call(iam_metrics_store_bounds_us[0] * 1000);     /* exactly the first bound */
+    iam_metrics_observe_store_call(iam_metrics_store_bounds_us[0] * 1000 + 1); /* just over it */
+    iam_metrics_observe_store_call(iam_metrics_store_bounds_us[IAM_METRICS_STORE_BUCKETS - 2] * 1000 + 1);
+    iam_metrics_store_calls(&after);
+    assert_int_equal(after.buckets[0] - before.buckets[0], 2);
+    assert_int_equal(after.buckets[1] - before.buckets[1], 1);
+    for (int i = 2; i < IAM_METRICS_STORE_BUCKETS - 1; i++)
+        assert_int_equal(after.buckets[i] - before.buckets[i], 0);
+    assert_int_equal(after.buckets[IAM_METRICS_STORE_BUCKETS - 1] - before.buckets[IAM_METRICS_STORE_BUCKETS - 1], 1);
+    uint64_t expected = (uint64_t)iam_metrics_store_bounds_us[0] * 1000 * 2 + 1 +
+                        (uint64_t)iam_metrics_store_bounds_us[IAM_METRICS_STORE_BUCKETS - 2] * 1000 + 1;
+    assert_int_equal(after.sum_ns - before.sum_ns, expected);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +303,7 @@ int main(void)
         cmocka_unit_test(errors_carry_ibm_detail),
         cmocka_unit_test(error_messages_are_valid_utf8),
         cmocka_unit_test(log_escape_makes_valid_json_strings),
+        cmocka_unit_test(store_histogram_buckets_by_upper_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,7 +81,8 @@ static void hit_returns_what_was_stored(void **state)
 
     struct iam_credential stored = service_id_credential();
     iam_credential_cache_store(f->cache, hash, stamp, &stored);
-    assert_int_equal(iam_credential_cache_count(f->cache), 1);
+    assert_int_equal(iam_credential_cache_count(f->cache, 7), 1);
+    assert_int_equal(iam_credential_cache_count(f->cache, 8), 0); /* counted only under the current snapshot */
     assert_true(iam_credential_cache_lookup(f->cache, f->arena, hash, iam_credential_cache_stamp(f->cache, 7), &out));
     assert_string_equal(out.apikey_id, "ApiKey-1");
     assert_string_equal(out.account_id, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
@@ -178,7 +179,7 @@ static void invalidate_forgets_everything(void **state)
     struct iam_credential_stamp before = iam_credential_cache_stamp(f->cache, 3);
     iam_credential_cache_store(f->cache, first, before, &stored);
     iam_credential_cache_store(f->cache, second, before, &stored);
-    assert_int_equal(iam_credential_cache_count(f->cache), 2);
+    assert_int_equal(iam_credential_cache_count(f->cache, 3), 2);
 
     iam_credential_cache_invalidate(f->cache);
     struct iam_credential_stamp after = iam_credential_cache_stamp(f->cache, 3);
@@ -186,7 +187,7 @@ static void invalidate_forgets_everything(void **state)
     struct iam_credential out;
     assert_false(iam_credential_cache_lookup(f->cache, f->arena, first, after, &out));
     assert_false(iam_credential_cache_lookup(f->cache, f->arena, second, after, &out));
-    assert_int_equal(iam_credential_cache_count(f->cache), 0);
+    assert_int_equal(iam_credential_cache_count(f->cache, 3), 0);
 
     /* A read that started before the write (old stamp) must not put its answer back. */
     uint8_t third[IAM_HASH_SIZE];
@@ -219,7 +220,7 @@ static void oversized_or_incomplete_is_not_cached(void **state)
     stored.principal.subject_id = NULL; /* a principal without its subject is not a principal */
     iam_credential_cache_store(f->cache, hash, stamp, &stored);
     assert_false(iam_credential_cache_lookup(f->cache, f->arena, hash, stamp, &out));
-    assert_int_equal(iam_credential_cache_count(f->cache), 0);
+    assert_int_equal(iam_credential_cache_count(f->cache, 1), 0);
 }
 
 static void colliding_key_evicts(void **state)
@@ -240,7 +241,7 @@ static void colliding_key_evicts(void **state)
     assert_false(iam_credential_cache_lookup(f->cache, f->arena, first, stamp, &out));
     assert_true(iam_credential_cache_lookup(f->cache, f->arena, second, stamp, &out));
     assert_string_equal(out.apikey_id, "ApiKey-2");
-    assert_int_equal(iam_credential_cache_count(f->cache), 1);
+    assert_int_equal(iam_credential_cache_count(f->cache, 1), 1);
 }
 
 static void null_cache_is_a_miss(void **state)
@@ -253,7 +254,9 @@ static void null_cache_is_a_miss(void **state)
     iam_credential_cache_store(NULL, hash, stamp, &stored);
     struct iam_credential out;
     assert_false(iam_credential_cache_lookup(NULL, f->arena, hash, stamp, &out));
-    assert_int_equal(iam_credential_cache_count(NULL), 0);
+    assert_int_equal(iam_credential_cache_count(NULL, 1), 0);
+    assert_int_equal(iam_credential_cache_capacity(NULL), 0);
+    assert_int_equal(iam_credential_cache_capacity(f->cache), 64);
 }
 
 struct worker {

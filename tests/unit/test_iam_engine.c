@@ -1085,6 +1085,8 @@ static void engine_refreshes_when_the_store_moves(void **state)
     assert_int_equal(iam_engine_revision(engine), revision);
     assert_true(decide(engine, ACCOUNT, SID, IAM_ACTION_GROUP_READ, NULL, 0));
     assert_false(decide(engine, ACCOUNT, SID, IAM_ACTION_GROUP_CREATE, NULL, 0));
+    assert_int_equal(iam_engine_policy_count(engine), 1);
+    assert_int_equal(iam_engine_policy_count(NULL), 0);
 
     /* a group, a membership and a group policy: visible after the refresh, not before */
     struct iam_group_record group = {.id = GROUP, .account_id = ACCOUNT, .name = "editors",
@@ -1100,6 +1102,7 @@ static void engine_refreshes_when_the_store_moves(void **state)
     assert_int_equal(iam_engine_refresh(engine, false), IAM_OK);
     assert_true(iam_engine_revision(engine) > revision);
     assert_true(decide(engine, ACCOUNT, SID, IAM_ACTION_GROUP_CREATE, NULL, 0));
+    assert_int_equal(iam_engine_policy_count(engine), 2);
 
     /* nothing moved: the same snapshot */
     revision = iam_engine_revision(engine);

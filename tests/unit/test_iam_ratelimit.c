@@ -4,8 +4,8 @@
  * its Retry-After, the window's end, both subject rules (after the check: only
  * failed attempts are refused, a success is never; from failed addresses:
  * only the addresses that failed), successes and void attempts not counting,
- * IPv6 counted per /64, the bounded tables evicting the oldest window, and
- * exact counting under threads.
+ * IPv6 counted per /64, the bounded tables evicting the oldest window,
+ * exact counting under threads, and the statistics /metrics reports.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -244,6 +244,51 @@ static void options_and_no_limiter(void **state)
     iam_ratelimit_free(limiter);
 }
 
+/* The figures behind /metrics: table sizes, and refusals by what was over its limit (kept across a reset). */
+static void stats_count_entries_and_refusals(void **state)
+{
+    (void)state;
+    struct iam_ratelimit_stats stats = {.address_entries = 9, .refused_subject = 9};
+    iam_ratelimit_stats(NULL, &stats);
+    assert_int_equal(stats.address_entries + stats.subject_entries + stats.refused_address + stats.refused_subject, 0);
+
+    struct iam_ratelimit *limiter = limiter_with(2, 2, IAM_RATELIMIT_SUBJECT_AFTER_CHECK, 0);
+    int64_t retry;
+    iam_ratelimit_stats(limiter, &stats);
+    assert_int_equal(stats.address_entries + stats.subject_entries + stats.refused_address + stats.refused_subject, 0);
+    assert_int_equal(attempt(limiter, "ApiKey-a", "192.0.2.1", IAM_RATELIMIT_FAILED, NOW, &retry), IAM_OK);
+    assert_int_equal(attempt(limiter, "ApiKey-a", "192.0.2.1", IAM_RATELIMIT_FAILED, NOW, &retry), IAM_OK);
+    iam_ratelimit_stats(limiter, &stats);
+    assert_int_equal(stats.address_entries, 1);
+    assert_int_equal(stats.subject_entries, 1);
+    assert_int_equal(stats.refused_address, 0);
+    /* the address is over its limit: refused at begin */
+    assert_int_equal(iam_ratelimit_begin(limiter, "ApiKey-a", "192.0.2.1", NOW, &retry), IAM_ETOOMANY);
+    /* the key id is over its limit: a wrong value from elsewhere is refused at end; a right one is not */
+    assert_int_equal(attempt(limiter, "ApiKey-a", "192.0.2.2", IAM_RATELIMIT_FAILED, NOW, &retry), IAM_ETOOMANY);
+    assert_int_equal(attempt(limiter, "ApiKey-a", "192.0.2.3", IAM_RATELIMIT_SUCCEEDED, NOW, &retry), IAM_OK);
+    iam_ratelimit_stats(limiter, &stats);
+    assert_int_equal(stats.address_entries, 3);
+    assert_int_equal(stats.subject_entries, 1);
+    assert_int_equal(stats.refused_address, 1);
+    assert_int_equal(stats.refused_subject, 1);
+    iam_ratelimit_reset(limiter);
+    iam_ratelimit_stats(limiter, &stats);
+    assert_int_equal(stats.address_entries + stats.subject_entries, 0);
+    assert_int_equal(stats.refused_address, 1);
+    assert_int_equal(stats.refused_subject, 1);
+    iam_ratelimit_free(limiter);
+
+    /* passwords: a login refused at begin counts as a subject refusal */
+    limiter = limiter_with(100, 1, IAM_RATELIMIT_SUBJECT_FROM_FAILED_ADDRESSES, 0);
+    assert_int_equal(attempt(limiter, "ada", "192.0.2.66", IAM_RATELIMIT_FAILED, NOW, &retry), IAM_OK);
+    assert_int_equal(iam_ratelimit_begin(limiter, "ada", "192.0.2.66", NOW, &retry), IAM_ETOOMANY);
+    iam_ratelimit_stats(limiter, &stats);
+    assert_int_equal(stats.refused_address, 0);
+    assert_int_equal(stats.refused_subject, 1);
+    iam_ratelimit_free(limiter);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +300,7 @@ int main(void)
         cmocka_unit_test(full_tables_evict_the_oldest_window),
         cmocka_unit_test(counts_exactly_under_threads),
         cmocka_unit_test(options_and_no_limiter),
+        cmocka_unit_test(stats_count_entries_and_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,9 @@
 
 #include "common/arena.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "store/store.h"
+#include "store/store_access.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ACCOUNT_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -385,6 +387,29 @@ static void test_meta(void **state)
     assert_string_equal(value, "3");
     assert_int_equal(iam_store_meta_get(f->store, f->arena, "fresh", &value), IAM_OK);
     assert_string_equal(value, "4");
+}
+
+/* Every call that reaches the backend lands in the store call histogram once; refused arguments do not. */
+static void test_calls_are_timed(void **state)
+{
+    struct fixture *f = *state;
+    struct iam_metrics_histogram before, after;
+    iam_metrics_store_calls(&before);
+    int64_t revision = 0;
+    const char *value = NULL;
+    struct iam_account_record *items = NULL;
+    size_t count = 0;
+    bool more = false;
+    assert_int_equal(iam_store_revision(f->store, &revision), IAM_OK);
+    assert_int_equal(iam_store_meta_get(f->store, f->arena, "absent", &value), IAM_ENOTFOUND);
+    assert_int_equal(iam_store_account_list(f->store, f->arena, 0, 2, &items, &count, &more), IAM_OK);
+    assert_int_equal(iam_store_revision(f->store, NULL), IAM_EINVAL);
+    iam_metrics_store_calls(&after);
+    uint64_t calls = 0;
+    for (int i = 0; i < IAM_METRICS_STORE_BUCKETS; i++)
+        calls += after.buckets[i] - before.buckets[i];
+    assert_int_equal(calls, 3);
+    assert_true(after.sum_ns > before.sum_ns);
 }
 
 /* --- accounts and users --- */
@@ -1177,6 +1202,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_locations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revision_bumps_on_writes_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_calls_are_timed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_and_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_id_insert_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_id_list, setup, teardown),
