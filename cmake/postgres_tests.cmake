@@ -19,7 +19,7 @@ find_program(IAMD_PG_INITDB_ON_PATH initdb)
 set(IAMD_PG_CLUSTER ${CMAKE_SOURCE_DIR}/scripts/pg-test-cluster.sh)
 
 if(IAMD_PG_INITDB_DEBIAN OR IAMD_PG_INITDB_ON_PATH)
-  foreach(pg_test test_store_sqlite test_store_access test_store_postgres test_store_copy test_store_audit test_iam_audit)
+  foreach(pg_test test_store_sqlite test_store_access test_store_postgres test_store_copy test_store_audit test_iam_audit test_iam_sessions)
     if(TARGET ${pg_test})
       add_test(NAME unit/${pg_test}-postgres COMMAND ${IAMD_PG_CLUSTER} run $<TARGET_FILE:${pg_test}>)
       set_tests_properties(unit/${pg_test}-postgres PROPERTIES TIMEOUT 300)

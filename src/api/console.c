@@ -15,7 +15,8 @@
  * Sessions: POST /console/api/session signs in (login and password, or an
  * API key) and sets the iamd_session cookie (HttpOnly, SameSite=Strict, Path=/,
  * Secure under TLS, no Max-Age); GET reads the session; DELETE signs out.
- * The table itself is iam/sessions.h. Cookie values, CSRF tokens, passwords
+ * The table itself is iam/sessions.h (in the store, shared by every node:
+ * service->sessions). Cookie values, CSRF tokens, passwords
  * and API keys are never logged, and the request body (which holds the
  * password or key) is wiped before it is released.
  */
@@ -345,6 +346,16 @@ static void fail_no_session(const struct iam_api *api, struct iam_http_request *
                  "There is no valid session: it has ended or expired. Sign in again.");
 }
 
+/* The session store could not answer: 503 (or 500 when out of memory), the cookie kept. */
+static void fail_unavailable(struct iam_http_request *request, struct iam_http_response *response,
+                             enum iam_result result)
+{
+    if (result == IAM_ENOMEM)
+        iam_api_fail(request, response, IAM_ENOMEM, "BXNIM0500E", "Out of memory.");
+    else
+        iam_api_fail(request, response, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
+}
+
 /*
  * The whole cookie check (see iam_api_console_authenticate); also gives the
  * session and the cookie value to the session handlers.
@@ -353,14 +364,19 @@ static bool session_authenticate(struct iam_api *api, struct iam_http_request *r
                                  struct iam_http_response *response, struct iam_principal *who,
                                  struct iam_session *session, const char **cookie_out)
 {
-    struct iam_sessions *sessions = iam_sessions_shared();
+    struct iam_sessions *sessions = api->service->sessions;
     const char *cookie = iam_api_console_cookie(request);
     if (!cookie) {
         fail_no_session(api, request, response, false);
         return false;
     }
-    if (!sessions || iam_sessions_find(sessions, cookie, session) != IAM_OK) {
+    enum iam_result found = iam_sessions_find(sessions, cookie, session);
+    if (found == IAM_ENOTFOUND) {
         fail_no_session(api, request, response, true);
+        return false;
+    }
+    if (found != IAM_OK) { /* the store cannot tell: keep the cookie, it may still be good */
+        fail_unavailable(request, response, found);
         return false;
     }
     if (!method_is_safe(request->method)) {
@@ -387,7 +403,9 @@ static bool session_authenticate(struct iam_api *api, struct iam_http_request *r
     }
     enum iam_result result = iam_authn_principal(api->service, request->arena, account_id, iam_id, apikey_id, who, &err);
     if (result == IAM_EUNAUTH) {
-        (void)iam_sessions_end(sessions, cookie);
+        /* Best effort: the identity is gone either way, and its sessions end at the next try or purge. */
+        enum iam_result ended = iam_sessions_end(sessions, cookie);
+        (void)ended;
         fail_no_session(api, request, response, true);
         return false;
     }
@@ -395,9 +413,14 @@ static bool session_authenticate(struct iam_api *api, struct iam_http_request *r
         iam_api_respond_error(request, response, &err);
         return false;
     }
-    /* Signed out in between: the session must still be there to count the use. */
-    if (iam_sessions_touch(sessions, cookie) != IAM_OK) {
+    /* Counts the use (written at most once per touch interval); a write that finds no row: signed out meanwhile. */
+    result = iam_sessions_touch(sessions, cookie, session);
+    if (result == IAM_ENOTFOUND) {
         fail_no_session(api, request, response, true);
+        return false;
+    }
+    if (result != IAM_OK) {
+        fail_unavailable(request, response, result);
         return false;
     }
     request->log_identity = who->iam_id;
@@ -525,7 +548,7 @@ static bool sign_in(struct iam_api *api, struct iam_http_request *request, struc
 static void session_create(struct iam_http_request *request, struct iam_http_response *response, void *context)
 {
     struct iam_api *api = context;
-    struct iam_sessions *sessions = iam_sessions_shared();
+    struct iam_sessions *sessions = api->service->sessions;
     struct iam_error err;
     iam_error_clear(&err);
     json_t *body = NULL;
@@ -553,15 +576,19 @@ static void session_create(struct iam_http_request *request, struct iam_http_res
         .account_id = who.account_id,
         .apikey_id = who.apikey_id,
     };
-    if (!sessions || session_settings(api->service, request->arena, who.account_id, &start) != IAM_OK) {
+    if (session_settings(api->service, request->arena, who.account_id, &start) != IAM_OK) {
         iam_api_fail(request, response, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
         goto out;
     }
     /* A new sign-in replaces the session this browser had. */
     const char *previous = iam_api_console_cookie(request);
-    if (previous)
-        (void)iam_sessions_end(sessions, previous);
-    enum iam_result result = iam_sessions_start(sessions, &start, cookie, &session);
+    enum iam_result result = previous ? iam_sessions_end(sessions, previous) : IAM_OK;
+    if (result == IAM_OK || result == IAM_ENOTFOUND)
+        result = iam_sessions_start(sessions, &start, cookie, &session);
+    if (result == IAM_ESTORE || result == IAM_EUNAVAILABLE) {
+        fail_unavailable(request, response, result);
+        goto out;
+    }
     if (result != IAM_OK) {
         iam_api_fail(request, response, result == IAM_EINVAL ? IAM_EINTERNAL : result, "BXNIM0500E",
                      "The session could not be created.");
@@ -596,9 +623,13 @@ static void session_delete(struct iam_http_request *request, struct iam_http_res
     const char *cookie = NULL;
     console_headers(request, response, NULL);
     if (session_authenticate(api, request, response, &who, &session, &cookie)) {
-        (void)iam_sessions_end(iam_sessions_shared(), cookie);
-        set_session_cookie(api, request, response, NULL);
-        iam_http_respond_empty(response, 204);
+        enum iam_result result = iam_sessions_end(api->service->sessions, cookie);
+        if (result != IAM_OK && result != IAM_ENOTFOUND) { /* not signed out: say so, keep the cookie */
+            fail_unavailable(request, response, result);
+        } else {
+            set_session_cookie(api, request, response, NULL);
+            iam_http_respond_empty(response, 204);
+        }
     }
     iam_wipe(&session, sizeof session);
 }

@@ -1,6 +1,7 @@
 /*
  * service.c: building and tearing down the domain root, and its
- * housekeeping thread (signing-key rotation, purging old revocations).
+ * housekeeping thread (signing-key rotation, purging old revocations and
+ * expired console sessions).
  */
 #include "iam/service.h"
 
@@ -19,9 +20,11 @@
 #include "iam/engine.h"
 #include "iam/keyring.h"
 #include "iam/ratelimit.h"
+#include "iam/sessions.h"
 #include "iam/usage.h"
 
 #define KEY_MAINTENANCE_INTERVAL_S 5
+#define SESSION_PURGE_INTERVAL_S 60
 
 struct service_internal {
     struct iam_service public; /* first: iam_service * and service_internal * convert */
@@ -115,13 +118,14 @@ static void watch_store(struct iam_service *service, struct store_watch *watch)
 /*
  * Every engine_refresh_ms: pick up policy changes written by other processes
  * (this process refreshes right after its own writes). Every few seconds:
- * signing-key maintenance. Hourly: purge expired refresh-token revocations.
+ * signing-key maintenance. Every minute: purge expired console sessions
+ * (bounded, iam_sessions_purge). Hourly: purge expired refresh-token revocations.
  */
 static void *housekeeping_loop(void *argument)
 {
     struct service_internal *internal = argument;
     struct iam_service *service = &internal->public;
-    int64_t last_purge = 0, last_key_maintenance = 0;
+    int64_t last_purge = 0, last_key_maintenance = 0, last_session_purge = 0;
     struct store_watch watch = {.reachable = true, .stale_logged = false};
     pthread_mutex_lock(&internal->lock);
     while (!internal->stopping) {
@@ -138,6 +142,11 @@ static void *housekeeping_loop(void *argument)
             last_key_maintenance = now;
             if (iam_keyring_maintain(service->keyring, now) != IAM_OK)
                 iam_log(IAM_LOG_WARN, "housekeeping", "signing key maintenance failed; retrying later");
+        }
+        if (now - last_session_purge >= SESSION_PURGE_INTERVAL_S) {
+            last_session_purge = now;
+            if (iam_sessions_purge(service->sessions, NULL) != IAM_OK)
+                iam_log(IAM_LOG_WARN, "housekeeping", "purging expired console sessions failed; retrying later");
         }
         if (now - last_purge >= 3600) {
             if (iam_store_revocation_purge(service->store, now) == IAM_OK)
@@ -189,6 +198,12 @@ enum iam_result iam_service_new(struct iam_store *store, const uint8_t *pepper, 
     result = iam_audit_new(store, pepper, pepper_length, options->audit_mode, &service->audit);
     if (result != IAM_OK) {
         iam_error_set(err, result, "", "Cannot key the audit trail.");
+        goto fail;
+    }
+    struct iam_sessions_options session_options = {.store = store, .pepper = pepper, .pepper_length = pepper_length};
+    result = iam_sessions_new(&session_options, &service->sessions);
+    if (result != IAM_OK) {
+        iam_error_set(err, result, "", "Cannot create the console session table.");
         goto fail;
     }
     result = iam_keyring_open(store, kek, &keyring_options, iam_now(), &service->keyring, err);
@@ -254,6 +269,7 @@ void iam_service_free(struct iam_service *service)
     iam_ratelimit_free(service->auth_limits);
     iam_keyring_free(service->keyring);
     iam_audit_free(service->audit);
+    iam_sessions_free(service->sessions);
     iam_hasher_free(service->hasher);
     iam_store_close(service->store);
     sodium_memzero(service->kek, sizeof service->kek);

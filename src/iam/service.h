@@ -23,6 +23,7 @@ struct iam_credential_cache;
 struct iam_engine;
 struct iam_keyring;
 struct iam_ratelimit;
+struct iam_sessions;
 struct iam_usage;
 
 struct iam_service_options {
@@ -57,6 +58,7 @@ struct iam_service {
     struct iam_credential_cache *credential_cache; /* API keys seen (iam/credential_cache.h); owned, may be NULL */
     struct iam_ratelimit *auth_limits;   /* failed API-key authentications; owned; NULL: no limits */
     struct iam_audit *audit;      /* the audit trail (keyed from the pepper); owned */
+    struct iam_sessions *sessions; /* console sign-in sessions, in the store (iam/sessions.h); owned */
     struct iam_service_options options;
 };
 

@@ -1,18 +1,12 @@
 /*
- * sessions.c: the in-memory table of console sessions (rules in sessions.h).
- *
- * Sessions are found by the SHA-256 of their cookie value in a chained hash
- * table (the first 8 bytes of the hash pick the bucket; the whole hash is
- * compared in constant time). Every session is also on two lists in creation
- * order: the whole table's (eviction of the oldest when full) and its
- * identity's (the per-identity cap, sign-out everywhere), the latter hanging
- * off a small table of identities. One mutex guards everything; no call does
- * I/O or allocation-heavy work while holding it, except the sweep of expired
- * sessions when the table is full, which runs at most once a minute.
+ * sessions.c: console sessions over the store's console_sessions table
+ * (rules in sessions.h): the cookie's shape and hash, the derived CSRF
+ * token, expiry and touch throttling. The table holds no state of its own
+ * besides the CSRF key: every call reads or writes the store.
  */
 #include "iam/sessions.h"
 
-#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,42 +14,21 @@
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "store/store_sessions.h"
 
-#define SESSIONS_BUCKETS_MIN 16
-#define SESSIONS_BUCKETS_MAX ((size_t)1 << 17)
-#define SESSIONS_SWEEP_INTERVAL_S 60
+#define CSRF_KEY_INFO "iamd console csrf v1"
+#define KIND_USER "user"
+#define KIND_SERVICE_ID "serviceid"
 
-struct identity_entry;
-
-struct session_entry {
-    uint8_t hash[IAM_HASH_SIZE]; /* SHA-256 of the cookie value */
-    struct iam_session session;
-    struct session_entry *bucket_next;
-    struct session_entry *older, *newer;                   /* the whole table, by creation */
-    struct session_entry *identity_older, *identity_newer; /* the identity's, by creation */
-    struct identity_entry *identity;
-};
-
-struct identity_entry {
-    struct identity_entry *bucket_next;
-    uint64_t key_hash;
-    char account_id[IAM_SESSION_ID_MAX];
-    char iam_id[IAM_SESSION_ID_MAX];
-    size_t count;
-    struct session_entry *oldest, *newest;
-};
+_Static_assert(IAM_SESSION_ID_MAX == IAM_STORE_SESSION_ID_MAX, "session id bounds differ");
+_Static_assert(IAM_HASH_SIZE == IAM_RECORD_HASH_SIZE, "hash sizes differ");
 
 struct iam_sessions {
-    pthread_mutex_t lock;
+    struct iam_store *store;
+    struct iam_hasher *csrf; /* HMAC under the derived CSRF key */
     size_t max_sessions;
     int64_t (*clock)(void *context);
     void *clock_context;
-    struct session_entry **buckets;
-    struct identity_entry **identity_buckets;
-    size_t bucket_mask; /* both tables have bucket_mask + 1 buckets */
-    struct session_entry *oldest, *newest;
-    size_t count;
-    int64_t last_sweep;
 };
 
 static int64_t default_clock(void *context)
@@ -67,182 +40,35 @@ static int64_t default_clock(void *context)
 enum iam_result iam_sessions_new(const struct iam_sessions_options *options, struct iam_sessions **out)
 {
     *out = NULL;
+    if (!options || !options->store || !options->pepper || options->pepper_length < 16)
+        return IAM_EINVAL;
     struct iam_sessions *sessions = calloc(1, sizeof *sessions);
     if (!sessions)
         return IAM_ENOMEM;
-    sessions->max_sessions = options && options->max_sessions ? options->max_sessions : IAM_SESSIONS_MAX_DEFAULT;
-    sessions->clock = options && options->clock ? options->clock : default_clock;
-    sessions->clock_context = options && options->clock ? options->clock_context : NULL;
-    size_t buckets = SESSIONS_BUCKETS_MIN;
-    while (buckets < sessions->max_sessions && buckets < SESSIONS_BUCKETS_MAX)
-        buckets <<= 1;
-    sessions->bucket_mask = buckets - 1;
-    sessions->buckets = calloc(buckets, sizeof *sessions->buckets);
-    sessions->identity_buckets = calloc(buckets, sizeof *sessions->identity_buckets);
-    if (!sessions->buckets || !sessions->identity_buckets || pthread_mutex_init(&sessions->lock, NULL) != 0) {
-        free(sessions->buckets);
-        free(sessions->identity_buckets);
+    sessions->store = options->store;
+    sessions->max_sessions = options->max_sessions ? options->max_sessions : IAM_SESSIONS_MAX_DEFAULT;
+    sessions->clock = options->clock ? options->clock : default_clock;
+    sessions->clock_context = options->clock ? options->clock_context : NULL;
+    uint8_t key[IAM_HASH_SIZE];
+    enum iam_result result = iam_hkdf_sha256(options->pepper, options->pepper_length, NULL, 0, CSRF_KEY_INFO,
+                                             strlen(CSRF_KEY_INFO), key, sizeof key);
+    if (result == IAM_OK)
+        result = iam_hasher_new(key, sizeof key, &sessions->csrf);
+    iam_wipe(key, sizeof key);
+    if (result != IAM_OK) {
         free(sessions);
-        return IAM_ENOMEM;
+        return result;
     }
     *out = sessions;
     return IAM_OK;
 }
 
-/* --- the two tables (called with the lock held) --- */
-
-static size_t session_bucket(const struct iam_sessions *sessions, const uint8_t hash[IAM_HASH_SIZE])
-{
-    uint64_t prefix = 0;
-    memcpy(&prefix, hash, sizeof prefix); /* uniformly distributed: the hash of a random secret */
-    return (size_t)(prefix & sessions->bucket_mask);
-}
-
-/* FNV-1a over "account_id\0iam_id". */
-static uint64_t identity_key_hash(const char *account_id, const char *iam_id)
-{
-    uint64_t hash = 0xcbf29ce484222325u;
-    for (const unsigned char *c = (const unsigned char *)account_id; *c; c++)
-        hash = (hash ^ *c) * 0x100000001b3u;
-    hash *= 0x100000001b3u; /* the separator */
-    for (const unsigned char *c = (const unsigned char *)iam_id; *c; c++)
-        hash = (hash ^ *c) * 0x100000001b3u;
-    return hash;
-}
-
-static struct identity_entry *identity_find(const struct iam_sessions *sessions, const char *account_id,
-                                            const char *iam_id)
-{
-    uint64_t key_hash = identity_key_hash(account_id, iam_id);
-    for (struct identity_entry *entry = sessions->identity_buckets[key_hash & sessions->bucket_mask]; entry;
-         entry = entry->bucket_next) {
-        if (entry->key_hash == key_hash && strcmp(entry->account_id, account_id) == 0 &&
-            strcmp(entry->iam_id, iam_id) == 0)
-            return entry;
-    }
-    return NULL;
-}
-
-/* The identity's entry, created when missing; NULL when out of memory. Ids are known to fit. */
-static struct identity_entry *identity_get(struct iam_sessions *sessions, const char *account_id, const char *iam_id)
-{
-    struct identity_entry *entry = identity_find(sessions, account_id, iam_id);
-    if (entry)
-        return entry;
-    entry = calloc(1, sizeof *entry);
-    if (!entry)
-        return NULL;
-    entry->key_hash = identity_key_hash(account_id, iam_id);
-    memcpy(entry->account_id, account_id, strlen(account_id) + 1);
-    memcpy(entry->iam_id, iam_id, strlen(iam_id) + 1);
-    struct identity_entry **head = &sessions->identity_buckets[entry->key_hash & sessions->bucket_mask];
-    entry->bucket_next = *head;
-    *head = entry;
-    return entry;
-}
-
-static void identity_release(struct iam_sessions *sessions, struct identity_entry *identity)
-{
-    struct identity_entry **link = &sessions->identity_buckets[identity->key_hash & sessions->bucket_mask];
-    while (*link && *link != identity)
-        link = &(*link)->bucket_next;
-    if (*link)
-        *link = identity->bucket_next;
-    free(identity);
-}
-
-static struct session_entry *session_lookup(const struct iam_sessions *sessions, const uint8_t hash[IAM_HASH_SIZE])
-{
-    struct session_entry *found = NULL;
-    for (struct session_entry *entry = sessions->buckets[session_bucket(sessions, hash)]; entry;
-         entry = entry->bucket_next) {
-        if (iam_bytes_equal(entry->hash, hash, IAM_HASH_SIZE))
-            found = entry;
-    }
-    return found;
-}
-
-/* Unlinks `entry` from everything, frees it, and its identity when that was its last session. */
-static void session_remove(struct iam_sessions *sessions, struct session_entry *entry)
-{
-    struct session_entry **link = &sessions->buckets[session_bucket(sessions, entry->hash)];
-    while (*link && *link != entry)
-        link = &(*link)->bucket_next;
-    if (*link)
-        *link = entry->bucket_next;
-
-    if (entry->older)
-        entry->older->newer = entry->newer;
-    else
-        sessions->oldest = entry->newer;
-    if (entry->newer)
-        entry->newer->older = entry->older;
-    else
-        sessions->newest = entry->older;
-    sessions->count--;
-
-    struct identity_entry *identity = entry->identity;
-    if (entry->identity_older)
-        entry->identity_older->identity_newer = entry->identity_newer;
-    else
-        identity->oldest = entry->identity_newer;
-    if (entry->identity_newer)
-        entry->identity_newer->identity_older = entry->identity_older;
-    else
-        identity->newest = entry->identity_older;
-    if (--identity->count == 0)
-        identity_release(sessions, identity);
-
-    iam_wipe(entry, sizeof *entry); /* the hash and the CSRF token */
-    free(entry);
-}
-
-static bool session_expired(const struct session_entry *entry, int64_t now)
-{
-    const struct iam_session *session = &entry->session;
-    return now >= session->expires_at || now - session->last_seen_at >= session->idle_timeout;
-}
-
-/* Drops every expired session (O(n): only when the table is full, at most once a minute). */
-static void sessions_sweep(struct iam_sessions *sessions, int64_t now)
-{
-    sessions->last_sweep = now;
-    struct session_entry *entry = sessions->oldest;
-    while (entry) {
-        struct session_entry *next = entry->newer;
-        if (session_expired(entry, now))
-            session_remove(sessions, entry);
-        entry = next;
-    }
-}
-
-/* --- public functions --- */
-
 void iam_sessions_free(struct iam_sessions *sessions)
 {
     if (!sessions)
         return;
-    while (sessions->oldest)
-        session_remove(sessions, sessions->oldest);
-    free(sessions->buckets);
-    free(sessions->identity_buckets);
-    pthread_mutex_destroy(&sessions->lock);
+    iam_hasher_free(sessions->csrf);
     free(sessions);
-}
-
-static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
-static struct iam_sessions *shared_sessions;
-
-static void shared_create(void)
-{
-    if (iam_sessions_new(NULL, &shared_sessions) != IAM_OK)
-        shared_sessions = NULL;
-}
-
-struct iam_sessions *iam_sessions_shared(void)
-{
-    pthread_once(&shared_once, shared_create);
-    return shared_sessions;
 }
 
 /* True when `cookie` has the shape of a value we issue (43 base64url characters); then hashes it. */
@@ -257,6 +83,18 @@ static bool cookie_hash(const char *cookie, uint8_t hash[IAM_HASH_SIZE])
             return false;
     }
     return iam_sha256(cookie, IAM_SESSION_TOKEN_LENGTH, hash) == IAM_OK;
+}
+
+/* The session's CSRF token: base64url(HMAC-SHA256(K, cookie)); the cookie is known to be well formed. */
+static enum iam_result csrf_token(const struct iam_sessions *sessions, const char *cookie,
+                                  char out[IAM_SESSION_TOKEN_SIZE])
+{
+    uint8_t mac[IAM_HASH_SIZE];
+    enum iam_result result = iam_hasher_mac(sessions->csrf, cookie, IAM_SESSION_TOKEN_LENGTH, mac);
+    if (result == IAM_OK)
+        result = iam_base64url_encode(mac, sizeof mac, out, IAM_SESSION_TOKEN_SIZE);
+    iam_wipe(mac, sizeof mac);
+    return result;
 }
 
 /* Draws 256 random bits as base64url text. */
@@ -275,6 +113,32 @@ static bool id_fits(const char *id)
     return id && *id && strnlen(id, IAM_SESSION_ID_MAX) < IAM_SESSION_ID_MAX;
 }
 
+static bool session_expired(const struct iam_session *session, int64_t now)
+{
+    /* now - last_seen_at: both are times near now, so no overflow (last_seen_at + idle_timeout could). */
+    return now >= session->expires_at || now - session->last_seen_at >= session->idle_timeout;
+}
+
+/* The record's state as a session (without the CSRF token); false for a kind this program does not write. */
+static bool session_from_record(const struct iam_store_session_record *record, struct iam_session *out)
+{
+    memset(out, 0, sizeof *out);
+    if (strcmp(record->kind, KIND_USER) == 0)
+        out->kind = IAM_PRINCIPAL_USER;
+    else if (strcmp(record->kind, KIND_SERVICE_ID) == 0)
+        out->kind = IAM_PRINCIPAL_SERVICE_ID;
+    else
+        return false;
+    memcpy(out->iam_id, record->iam_id, sizeof out->iam_id);
+    memcpy(out->account_id, record->account_id, sizeof out->account_id);
+    memcpy(out->apikey_id, record->apikey_id, sizeof out->apikey_id);
+    out->created_at = record->created_at;
+    out->last_seen_at = record->last_seen_at;
+    out->expires_at = record->expires_at;
+    out->idle_timeout = record->idle_timeout;
+    return true;
+}
+
 enum iam_result iam_sessions_start(struct iam_sessions *sessions, const struct iam_session_start *start,
                                    char cookie[IAM_SESSION_TOKEN_SIZE], struct iam_session *out)
 {
@@ -282,177 +146,152 @@ enum iam_result iam_sessions_start(struct iam_sessions *sessions, const struct i
     if (!sessions || !start || !id_fits(start->iam_id) || !id_fits(start->account_id) ||
         (start->apikey_id && !id_fits(start->apikey_id)) || start->idle_timeout <= 0 || start->absolute_timeout <= 0)
         return IAM_EINVAL;
-    struct session_entry *entry = calloc(1, sizeof *entry);
-    if (!entry)
-        return IAM_ENOMEM;
+    struct iam_store_session_record record;
+    memset(&record, 0, sizeof record);
+    struct iam_session session;
+    memset(&session, 0, sizeof session);
     enum iam_result result = random_token(cookie);
-    if (result == IAM_OK)
-        result = random_token(entry->session.csrf_token);
-    if (result == IAM_OK && !cookie_hash(cookie, entry->hash))
+    if (result == IAM_OK && !cookie_hash(cookie, record.hash))
         result = IAM_ECRYPTO;
+    if (result == IAM_OK)
+        result = csrf_token(sessions, cookie, session.csrf_token);
+    if (result == IAM_OK) {
+        int64_t now = sessions->clock(sessions->clock_context);
+        snprintf(record.kind, sizeof record.kind, "%s",
+                 start->kind == IAM_PRINCIPAL_USER ? KIND_USER : KIND_SERVICE_ID);
+        memcpy(record.iam_id, start->iam_id, strlen(start->iam_id) + 1);
+        memcpy(record.account_id, start->account_id, strlen(start->account_id) + 1);
+        if (start->apikey_id)
+            memcpy(record.apikey_id, start->apikey_id, strlen(start->apikey_id) + 1);
+        record.created_at = now;
+        record.last_seen_at = now;
+        record.expires_at = start->absolute_timeout > INT64_MAX - now ? INT64_MAX : now + start->absolute_timeout;
+        record.idle_timeout = start->idle_timeout;
+        size_t cap = start->max_per_identity;
+        result = iam_store_session_insert(sessions->store, &record, cap > INT64_MAX ? INT64_MAX : (int64_t)cap, now);
+    }
+    if (result == IAM_OK && out) {
+        char token[IAM_SESSION_TOKEN_SIZE];
+        memcpy(token, session.csrf_token, sizeof token);
+        (void)session_from_record(&record, out); /* the kind was written just above */
+        memcpy(out->csrf_token, token, sizeof token);
+        iam_wipe(token, sizeof token);
+    }
     if (result != IAM_OK) {
         iam_wipe(cookie, IAM_SESSION_TOKEN_SIZE);
         cookie[0] = '\0';
-        iam_wipe(entry, sizeof *entry);
-        free(entry);
-        return result;
     }
-    struct iam_session *session = &entry->session;
-    session->kind = start->kind;
-    memcpy(session->iam_id, start->iam_id, strlen(start->iam_id) + 1);
-    memcpy(session->account_id, start->account_id, strlen(start->account_id) + 1);
-    if (start->apikey_id)
-        memcpy(session->apikey_id, start->apikey_id, strlen(start->apikey_id) + 1);
-    session->idle_timeout = start->idle_timeout;
-
-    pthread_mutex_lock(&sessions->lock);
-    int64_t now = sessions->clock(sessions->clock_context);
-    session->created_at = now;
-    session->last_seen_at = now;
-    session->expires_at = start->absolute_timeout > INT64_MAX - now ? INT64_MAX : now + start->absolute_timeout;
-
-    /* Room in the table: expired sessions first, then the oldest. */
-    if (sessions->count >= sessions->max_sessions && now - sessions->last_sweep >= SESSIONS_SWEEP_INTERVAL_S)
-        sessions_sweep(sessions, now);
-    while (sessions->count >= sessions->max_sessions && sessions->oldest)
-        session_remove(sessions, sessions->oldest);
-
-    /* Room for the identity: its expired sessions, then its oldest. */
-    struct identity_entry *identity = identity_find(sessions, session->account_id, session->iam_id);
-    if (identity) {
-        struct session_entry *own = identity->oldest;
-        size_t remaining = identity->count;
-        while (own && remaining > 0) {
-            struct session_entry *next = own->identity_newer;
-            remaining--;
-            if (session_expired(own, now))
-                session_remove(sessions, own); /* may free `identity` with its last session */
-            own = next;
-        }
-        identity = identity_find(sessions, session->account_id, session->iam_id);
-        while (identity && identity->oldest && start->max_per_identity && identity->count >= start->max_per_identity) {
-            bool last = identity->count == 1;
-            session_remove(sessions, identity->oldest);
-            if (last)
-                identity = NULL;
-        }
-    }
-    identity = identity_get(sessions, session->account_id, session->iam_id);
-    if (!identity) {
-        pthread_mutex_unlock(&sessions->lock);
-        iam_wipe(cookie, IAM_SESSION_TOKEN_SIZE);
-        cookie[0] = '\0';
-        iam_wipe(entry, sizeof *entry);
-        free(entry);
-        return IAM_ENOMEM;
-    }
-
-    size_t bucket = session_bucket(sessions, entry->hash);
-    entry->bucket_next = sessions->buckets[bucket];
-    sessions->buckets[bucket] = entry;
-    entry->older = sessions->newest;
-    if (sessions->newest)
-        sessions->newest->newer = entry;
-    else
-        sessions->oldest = entry;
-    sessions->newest = entry;
-    sessions->count++;
-    entry->identity = identity;
-    entry->identity_older = identity->newest;
-    if (identity->newest)
-        identity->newest->identity_newer = entry;
-    else
-        identity->oldest = entry;
-    identity->newest = entry;
-    identity->count++;
-    if (out)
-        *out = *session;
-    pthread_mutex_unlock(&sessions->lock);
-    return IAM_OK;
-}
-
-/*
- * Finds the live session of `cookie` with the lock held, removing it when
- * expired; `touch` records a use. NULL when there is none.
- */
-static struct session_entry *find_live(struct iam_sessions *sessions, const uint8_t hash[IAM_HASH_SIZE], bool touch)
-{
-    struct session_entry *entry = session_lookup(sessions, hash);
-    if (!entry)
-        return NULL;
-    int64_t now = sessions->clock(sessions->clock_context);
-    if (session_expired(entry, now)) {
-        session_remove(sessions, entry);
-        return NULL;
-    }
-    if (touch && now > entry->session.last_seen_at)
-        entry->session.last_seen_at = now;
-    return entry;
-}
-
-static enum iam_result find_or_touch(struct iam_sessions *sessions, const char *cookie, bool touch,
-                                     struct iam_session *out)
-{
-    uint8_t hash[IAM_HASH_SIZE];
-    if (!sessions || !cookie_hash(cookie, hash))
-        return IAM_ENOTFOUND;
-    pthread_mutex_lock(&sessions->lock);
-    struct session_entry *entry = find_live(sessions, hash, touch);
-    if (entry && out)
-        *out = entry->session;
-    pthread_mutex_unlock(&sessions->lock);
-    return entry ? IAM_OK : IAM_ENOTFOUND;
+    iam_wipe(&record, sizeof record);
+    iam_wipe(&session, sizeof session);
+    return result;
 }
 
 enum iam_result iam_sessions_find(struct iam_sessions *sessions, const char *cookie, struct iam_session *out)
 {
-    return find_or_touch(sessions, cookie, false, out);
+    uint8_t hash[IAM_HASH_SIZE];
+    struct iam_session ignored;
+    if (!out)
+        out = &ignored;
+    if (!sessions || !cookie_hash(cookie, hash))
+        return IAM_ENOTFOUND;
+    struct iam_store_session_record record;
+    enum iam_result result = iam_store_session_get(sessions->store, hash, &record);
+    if (result == IAM_OK && !session_from_record(&record, out))
+        result = IAM_ENOTFOUND;
+    if (result == IAM_OK && session_expired(out, sessions->clock(sessions->clock_context))) {
+        /* Best effort: when this delete fails, the next purge removes the row. */
+        enum iam_result deleted = iam_store_session_delete(sessions->store, hash, NULL);
+        (void)deleted;
+        result = IAM_ENOTFOUND;
+    }
+    if (result == IAM_OK)
+        result = csrf_token(sessions, cookie, out->csrf_token);
+    if (result != IAM_OK)
+        iam_wipe(out, sizeof *out);
+    iam_wipe(&record, sizeof record);
+    iam_wipe(hash, sizeof hash);
+    return result;
 }
 
-enum iam_result iam_sessions_touch(struct iam_sessions *sessions, const char *cookie)
+int64_t iam_sessions_touch_interval(int64_t idle_timeout)
 {
-    return find_or_touch(sessions, cookie, true, NULL);
+    int64_t interval = idle_timeout / 10;
+    if (interval > IAM_SESSIONS_TOUCH_INTERVAL_MAX)
+        interval = IAM_SESSIONS_TOUCH_INTERVAL_MAX;
+    return interval < 1 ? 1 : interval;
 }
 
-bool iam_sessions_end(struct iam_sessions *sessions, const char *cookie)
+enum iam_result iam_sessions_touch(struct iam_sessions *sessions, const char *cookie, const struct iam_session *seen)
+{
+    struct iam_session found;
+    uint8_t hash[IAM_HASH_SIZE];
+    if (!sessions || !cookie_hash(cookie, hash))
+        return IAM_ENOTFOUND;
+    if (!seen) {
+        enum iam_result result = iam_sessions_find(sessions, cookie, &found);
+        if (result != IAM_OK)
+            return result;
+        seen = &found;
+    }
+    int64_t now = sessions->clock(sessions->clock_context);
+    enum iam_result result = IAM_OK;
+    if (now - seen->last_seen_at >= iam_sessions_touch_interval(seen->idle_timeout)) {
+        bool exists = false;
+        result = iam_store_session_touch(sessions->store, hash, now, &exists);
+        if (result == IAM_OK && !exists)
+            result = IAM_ENOTFOUND;
+    }
+    if (seen == &found)
+        iam_wipe(&found, sizeof found);
+    return result;
+}
+
+enum iam_result iam_sessions_end(struct iam_sessions *sessions, const char *cookie)
 {
     uint8_t hash[IAM_HASH_SIZE];
     if (!sessions || !cookie_hash(cookie, hash))
-        return false;
-    pthread_mutex_lock(&sessions->lock);
-    struct session_entry *entry = session_lookup(sessions, hash);
-    if (entry)
-        session_remove(sessions, entry);
-    pthread_mutex_unlock(&sessions->lock);
-    return entry != NULL;
+        return IAM_ENOTFOUND;
+    int64_t deleted = 0;
+    enum iam_result result = iam_store_session_delete(sessions->store, hash, &deleted);
+    if (result == IAM_OK && deleted == 0)
+        result = IAM_ENOTFOUND;
+    return result;
 }
 
-size_t iam_sessions_end_identity(struct iam_sessions *sessions, const char *account_id, const char *iam_id)
+enum iam_result iam_sessions_end_identity(struct iam_sessions *sessions, const char *account_id, const char *iam_id,
+                                          size_t *ended)
 {
+    if (ended)
+        *ended = 0;
     if (!sessions || !account_id || !iam_id)
-        return 0;
-    size_t ended = 0;
-    pthread_mutex_lock(&sessions->lock);
-    struct identity_entry *identity = identity_find(sessions, account_id, iam_id);
-    /* `identity` is freed with its last session: walk its list without touching it again. */
-    struct session_entry *entry = identity ? identity->oldest : NULL;
-    while (entry) {
-        struct session_entry *next = entry->identity_newer;
-        session_remove(sessions, entry);
-        ended++;
-        entry = next;
-    }
-    pthread_mutex_unlock(&sessions->lock);
-    return ended;
+        return IAM_EINVAL;
+    int64_t deleted = 0;
+    enum iam_result result = iam_store_session_delete_identity(sessions->store, account_id, iam_id, &deleted);
+    if (result == IAM_OK && ended)
+        *ended = (size_t)deleted;
+    return result;
 }
 
-size_t iam_sessions_count(struct iam_sessions *sessions)
+enum iam_result iam_sessions_purge(struct iam_sessions *sessions, size_t *removed)
 {
+    if (removed)
+        *removed = 0;
     if (!sessions)
-        return 0;
-    pthread_mutex_lock(&sessions->lock);
-    size_t count = sessions->count;
-    pthread_mutex_unlock(&sessions->lock);
+        return IAM_EINVAL;
+    int64_t deleted = 0;
+    int64_t keep = sessions->max_sessions > INT64_MAX ? INT64_MAX : (int64_t)sessions->max_sessions;
+    enum iam_result result = iam_store_session_purge(sessions->store, sessions->clock(sessions->clock_context),
+                                                     IAM_SESSIONS_PURGE_BATCH, keep, &deleted);
+    if (result == IAM_OK && removed)
+        *removed = (size_t)deleted;
+    return result;
+}
+
+int64_t iam_sessions_count(struct iam_sessions *sessions)
+{
+    int64_t count = 0;
+    if (!sessions || iam_store_session_count(sessions->store, &count) != IAM_OK)
+        return -1;
     return count;
 }
 

@@ -157,6 +157,8 @@ struct iam_store_backend {
     const struct iam_store_activity_backend *activity;
     /* The audit trail (store_audit.h, audit_backend.h); NULL: the backend has none (IAM_EINTERNAL). */
     const struct iam_store_audit_backend *audit;
+    /* Console sessions (store_sessions.h); NULL: the backend has none (IAM_EINTERNAL). */
+    const struct iam_store_sessions_backend *sessions;
 };
 
 /*
@@ -252,6 +254,21 @@ struct iam_store_activity_backend {
                                   const char *reference, struct iam_activity_report_record *out);
 };
 
+struct iam_store_session_record;
+
+/* The operations of store_sessions.h, with the same arguments, already checked by store_sessions.c. */
+struct iam_store_sessions_backend {
+    enum iam_result (*insert)(struct iam_store *store, const struct iam_store_session_record *session,
+                              int64_t max_per_identity, int64_t now);
+    enum iam_result (*get)(struct iam_store *store, const uint8_t *hash, struct iam_store_session_record *out);
+    enum iam_result (*touch)(struct iam_store *store, const uint8_t *hash, int64_t now, bool *found);
+    enum iam_result (*delete_one)(struct iam_store *store, const uint8_t *hash, int64_t *deleted);
+    enum iam_result (*delete_identity)(struct iam_store *store, const char *account_id, const char *iam_id,
+                                       int64_t *deleted);
+    enum iam_result (*purge)(struct iam_store *store, int64_t now, int64_t limit, int64_t keep, int64_t *deleted);
+    enum iam_result (*count)(struct iam_store *store, int64_t *count);
+};
+
 /* The part of every backend's store that store.c sees. */
 struct iam_store {
     const struct iam_store_backend *backend;
@@ -278,6 +295,10 @@ extern const struct iam_store_access_backend iam_store_sqlite_access_backend;
 /* The activity tables of the backends (sqlite_activity.c, postgres_activity.c). */
 extern const struct iam_store_activity_backend iam_store_sqlite_activity_backend;
 extern const struct iam_store_activity_backend iam_store_postgres_activity_backend;
+
+/* The console-session tables of the backends (sqlite_sessions.c, postgres_sessions.c). */
+extern const struct iam_store_sessions_backend iam_store_sqlite_sessions_backend;
+extern const struct iam_store_sessions_backend iam_store_postgres_sessions_backend;
 
 /*
  * Opens the PostgreSQL database named by `location`, a libpq URL

@@ -285,6 +285,25 @@ static const struct migration migrations[] = {
      "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;\n"
      "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events\n"
      "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;\n"},
+    /*
+     * Console sign-in sessions (store_sessions.h), shared by every node: named
+     * by the SHA-256 of the cookie value (never the value), found by that hash
+     * or by identity (the per-identity cap, sign-out everywhere). No foreign
+     * key: a session is only ever read back through its identity's checks.
+     */
+    {5, "console sessions",
+     "CREATE TABLE console_sessions (\n"
+     "  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),\n"
+     "  kind TEXT NOT NULL CHECK (kind IN ('user', 'serviceid')),\n"
+     "  iam_id TEXT NOT NULL,\n"
+     "  account_id TEXT NOT NULL,\n"
+     "  apikey_id TEXT,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  last_seen_at INTEGER NOT NULL,\n"
+     "  expires_at INTEGER NOT NULL,\n"
+     "  idle_timeout INTEGER NOT NULL CHECK (idle_timeout > 0)\n"
+     ") STRICT, WITHOUT ROWID;\n"
+     "CREATE INDEX console_sessions_identity ON console_sessions (account_id, iam_id);\n"},
 };
 
 #define MIGRATION_COUNT (sizeof migrations / sizeof migrations[0])

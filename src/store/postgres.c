@@ -900,6 +900,7 @@ static const struct iam_store_backend postgres_backend = {
     .copy = &iam_store_postgres_copy_backend,
     .activity = &iam_store_postgres_activity_backend,
     .audit = &iam_store_postgres_audit_backend,
+    .sessions = &iam_store_postgres_sessions_backend,
 };
 
 /* Parses pool_size's value: 1..MAX_POOL_SIZE. */

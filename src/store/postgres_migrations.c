@@ -271,6 +271,20 @@ static const struct migration migrations[] = {
      "  FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();\n"
      "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events\n"
      "  FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();\n"},
+    /* Console sign-in sessions: the mirror of SQLite's migration 5. */
+    {5, "console sessions",
+     "CREATE TABLE console_sessions (\n"
+     "  hash BYTEA PRIMARY KEY CHECK (length(hash) = 32),\n"
+     "  kind TEXT COLLATE \"C\" NOT NULL CHECK (kind IN ('user', 'serviceid')),\n"
+     "  iam_id TEXT COLLATE \"C\" NOT NULL,\n"
+     "  account_id TEXT COLLATE \"C\" NOT NULL,\n"
+     "  apikey_id TEXT COLLATE \"C\",\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  last_seen_at BIGINT NOT NULL,\n"
+     "  expires_at BIGINT NOT NULL,\n"
+     "  idle_timeout BIGINT NOT NULL CHECK (idle_timeout > 0)\n"
+     ");\n"
+     "CREATE INDEX console_sessions_identity ON console_sessions (account_id, iam_id);\n"},
 };
 
 #define MIGRATION_COUNT (sizeof migrations / sizeof migrations[0])

@@ -564,6 +564,7 @@ static const struct iam_store_backend sqlite_backend = {
     .copy = &iam_store_sqlite_copy_backend,
     .activity = &iam_store_sqlite_activity_backend,
     .audit = &iam_store_sqlite_audit_backend,
+    .sessions = &iam_store_sqlite_sessions_backend,
 };
 
 /* Creates the database file readable by its owner only (it holds key hashes and

@@ -6,7 +6,8 @@
 // default --engine-refresh-ms (500): the bound asserted is the documented one,
 // a change reaches every node within 1 s. The tests run in order and share
 // the nodes:
-//   bootstrap once, cross-node reads, propagation (measured), usage counters
+//   bootstrap once, cross-node reads, console sessions shared by the nodes,
+//   propagation (measured), usage counters
 //   adding up, coordinated signing-key rotation, PostgreSQL stopped and started
 //   again under load, SIGKILL of a node under a bounded write load, and serving
 //   tokens and decisions from memory during a short outage (--max-staleness).
@@ -190,6 +191,59 @@ describe('three nodes on one PostgreSQL database', { concurrency: false }, () =>
       assert.deepEqual(m.body.members.map((x) => x.iam_id), [sid.iam_id]);
       assert.equal(t.status, 200, `${node.name} token with the new key: ${t.text.slice(0, 300)}`);
     }));
+  });
+
+  test('b2. console sessions are shared: signed in on A, used (read and write) on B and C, signed out on B, refused on A and C', async () => {
+    const SESSION = '/console/api/session';
+    const origin = { Origin: PUBLIC_URL }; // behind a load balancer the browser's origin is the public URL
+    const signIn = await api(A, 'POST', SESSION, { json: { apikey: bootstrapKey }, headers: origin });
+    assert.equal(signIn.status, 200, `sign-in on A: ${signIn.status} ${signIn.text.slice(0, 300)}`);
+    const line = signIn.headers.getSetCookie().find((l) => l.startsWith('iamd_session='));
+    assert.ok(line, 'A sets the session cookie');
+    const cookie = line.slice('iamd_session='.length).split(';')[0];
+    const csrf = signIn.body.csrf_token;
+    assert.match(csrf, /^[A-Za-z0-9_-]{43}$/);
+    const withCookie = (node, method, urlPath, { json, query, csrfToken } = {}) => api(node, method, urlPath, {
+      json, query, headers: { Cookie: `iamd_session=${cookie}`, ...origin, ...(csrfToken ? { 'X-CSRF-Token': csrfToken } : {}) },
+    });
+
+    // The table holds the cookie's SHA-256, never the cookie.
+    const hash = crypto.createHash('sha256').update(cookie).digest('hex');
+    const stored = async () => (await pg.sql(DATABASE, `SELECT count(*) FROM console_sessions WHERE hash = decode('${hash}', 'hex')`))[0];
+    assert.equal(await stored(), '1', 'one row named by the hash');
+
+    const names = [];
+    for (const node of [B, C]) {
+      const session = await withCookie(node, 'GET', SESSION);
+      assert.equal(session.status, 200, `${node.name} reads the session: ${session.status} ${session.text.slice(0, 300)}`);
+      assert.equal(session.body.csrf_token, csrf, `${node.name} derives the same CSRF token`);
+      assert.equal(session.body.account_id, accountId);
+      const read = await withCookie(node, 'GET', '/v1/serviceids', { query: { account_id: accountId, pagesize: 1 } });
+      assert.equal(read.status, 200, `${node.name} read with the cookie: ${read.status} ${read.text.slice(0, 300)}`);
+      const name = uniqueName(`console-${node.name}`);
+      const refused = await withCookie(node, 'POST', '/v1/serviceids', { json: { account_id: accountId, name } });
+      assert.equal(refused.status, 403, `${node.name} refuses a write without the CSRF token: ${refused.text.slice(0, 300)}`);
+      const wrong = await withCookie(node, 'POST', '/v1/serviceids', { json: { account_id: accountId, name }, csrfToken: 'A'.repeat(43) });
+      assert.equal(wrong.status, 403, `${node.name} refuses a wrong CSRF token`);
+      const write = await withCookie(node, 'POST', '/v1/serviceids', { json: { account_id: accountId, name }, csrfToken: csrf });
+      assert.equal(write.status, 201, `${node.name} write with cookie and CSRF token: ${write.status} ${write.text.slice(0, 300)}`);
+      names.push(write.body.name);
+    }
+    assert.equal(names.length, 2);
+
+    const out = await withCookie(B, 'DELETE', SESSION, { csrfToken: csrf });
+    assert.equal(out.status, 204, `sign-out on B: ${out.status} ${out.text.slice(0, 300)}`);
+    assert.equal(await stored(), '0', 'the row is gone');
+    // No waiting: the first requests on A and C after the sign-out was acknowledged.
+    for (const node of [A, C]) {
+      const session = await withCookie(node, 'GET', SESSION);
+      assert.equal(session.status, 401, `${node.name} after sign-out: ${session.status} ${session.text.slice(0, 300)}`);
+      const read = await withCookie(node, 'GET', '/v1/serviceids', { query: { account_id: accountId, pagesize: 1 } });
+      assert.equal(read.status, 401, `${node.name} refuses the cookie on the API: ${read.status} ${read.text.slice(0, 300)}`);
+      const write = await withCookie(node, 'POST', '/v1/serviceids',
+        { json: { account_id: accountId, name: uniqueName('after-sign-out') }, csrfToken: csrf });
+      assert.equal(write.status, 401, `${node.name} refuses a write after sign-out: ${write.status}`);
+    }
   });
 
   describe('c. propagation of changes made on A to B and C (bound 1 s, default --engine-refresh-ms)', { concurrency: false }, () => {

@@ -425,7 +425,7 @@ static void test_migration_upgrade_from_1(void **state)
     f->store = NULL;
     raw_exec(f->path, "DROP TABLE group_members; DROP TABLE access_groups; DROP TABLE policies; "
                       "DROP TABLE custom_roles; DROP TABLE service_defs; DROP TABLE access_settings; "
-                      "DROP TABLE audit_events; DROP TABLE activity_reports; ALTER TABLE users DROP COLUMN last_authn; "
+                      "DROP TABLE audit_events; DROP TABLE activity_reports; DROP TABLE console_sessions; ALTER TABLE users DROP COLUMN last_authn; "
                       "DELETE FROM schema_migrations WHERE version >= 2");
     if (is_postgres(f->path))
         raw_exec(f->path, "DROP FUNCTION audit_events_append_only()");

@@ -34,6 +34,7 @@
 #include "store/store_access.h"
 #include "store/store_activity.h"
 #include "store/store_audit.h"
+#include "store/store_sessions.h"
 #include "store/tables.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -319,6 +320,11 @@ static void populate(struct iam_store *store, struct iam_arena *arena)
     memset(audit.prev_hash, 0, sizeof audit.prev_hash);
     memset(audit.hash, 0xab, sizeof audit.hash);
     assert_int_equal(iam_store_audit_insert(store, &audit, "1:abab"), IAM_OK);
+    struct iam_store_session_record session = {.kind = "user", .iam_id = "IBMid-owner", .account_id = ACCOUNT_A,
+                                               .created_at = 1700000040, .last_seen_at = 1700000041,
+                                               .expires_at = 1700086440, .idle_timeout = 7200};
+    memset(session.hash, 0xcd, sizeof session.hash);
+    assert_int_equal(iam_store_session_insert(store, &session, 0, 1700000040), IAM_OK);
 
     struct iam_signing_key_record key = {.kid = "kid-1", .alg = "RS256", .public_jwk = "{\"kty\":\"RSA\"}",
                                          .sealed_private = sealed_bytes,
