@@ -4,6 +4,7 @@
  * table (backend.h). Nothing here knows SQL.
  */
 #include "store/store_sessions.h"
+#include "store/timed.h"
 
 #include <string.h>
 
@@ -28,7 +29,9 @@ enum iam_result iam_store_session_insert(struct iam_store *store, const struct i
         session->idle_timeout <= 0)
         return IAM_EINVAL;
     const struct iam_store_sessions_backend *sessions = sessions_of(store);
-    return sessions ? sessions->insert(store, session, max_per_identity, now) : IAM_EINTERNAL;
+    if (!sessions)
+        return IAM_EINTERNAL;
+    IAM_STORE_RETURN_TIMED(sessions->insert(store, session, max_per_identity, now));
 }
 
 enum iam_result iam_store_session_get(struct iam_store *store, const uint8_t hash[IAM_RECORD_HASH_SIZE],
@@ -40,7 +43,9 @@ enum iam_result iam_store_session_get(struct iam_store *store, const uint8_t has
     if (!store || !hash)
         return IAM_EINVAL;
     const struct iam_store_sessions_backend *sessions = sessions_of(store);
-    return sessions ? sessions->get(store, hash, out) : IAM_EINTERNAL;
+    if (!sessions)
+        return IAM_EINTERNAL;
+    IAM_STORE_RETURN_TIMED(sessions->get(store, hash, out));
 }
 
 enum iam_result iam_store_session_touch(struct iam_store *store, const uint8_t hash[IAM_RECORD_HASH_SIZE],
@@ -50,7 +55,9 @@ enum iam_result iam_store_session_touch(struct iam_store *store, const uint8_t h
         return IAM_EINVAL;
     *found = false;
     const struct iam_store_sessions_backend *sessions = sessions_of(store);
-    return sessions ? sessions->touch(store, hash, now, found) : IAM_EINTERNAL;
+    if (!sessions)
+        return IAM_EINTERNAL;
+    IAM_STORE_RETURN_TIMED(sessions->touch(store, hash, now, found));
 }
 
 enum iam_result iam_store_session_delete(struct iam_store *store, const uint8_t hash[IAM_RECORD_HASH_SIZE],
@@ -63,7 +70,9 @@ enum iam_result iam_store_session_delete(struct iam_store *store, const uint8_t 
     if (!store || !hash)
         return IAM_EINVAL;
     const struct iam_store_sessions_backend *sessions = sessions_of(store);
-    return sessions ? sessions->delete_one(store, hash, deleted) : IAM_EINTERNAL;
+    if (!sessions)
+        return IAM_EINTERNAL;
+    IAM_STORE_RETURN_TIMED(sessions->delete_one(store, hash, deleted));
 }
 
 enum iam_result iam_store_session_delete_identity(struct iam_store *store, const char *account_id,
@@ -76,7 +85,9 @@ enum iam_result iam_store_session_delete_identity(struct iam_store *store, const
     if (!store || !account_id || !iam_id)
         return IAM_EINVAL;
     const struct iam_store_sessions_backend *sessions = sessions_of(store);
-    return sessions ? sessions->delete_identity(store, account_id, iam_id, deleted) : IAM_EINTERNAL;
+    if (!sessions)
+        return IAM_EINTERNAL;
+    IAM_STORE_RETURN_TIMED(sessions->delete_identity(store, account_id, iam_id, deleted));
 }
 
 enum iam_result iam_store_session_purge(struct iam_store *store, int64_t now, int64_t limit, int64_t keep,
@@ -89,7 +100,9 @@ enum iam_result iam_store_session_purge(struct iam_store *store, int64_t now, in
     if (!store || limit <= 0 || keep <= 0)
         return IAM_EINVAL;
     const struct iam_store_sessions_backend *sessions = sessions_of(store);
-    return sessions ? sessions->purge(store, now, limit, keep, deleted) : IAM_EINTERNAL;
+    if (!sessions)
+        return IAM_EINTERNAL;
+    IAM_STORE_RETURN_TIMED(sessions->purge(store, now, limit, keep, deleted));
 }
 
 enum iam_result iam_store_session_count(struct iam_store *store, int64_t *count)
@@ -100,5 +113,7 @@ enum iam_result iam_store_session_count(struct iam_store *store, int64_t *count)
     if (!store)
         return IAM_EINVAL;
     const struct iam_store_sessions_backend *sessions = sessions_of(store);
-    return sessions ? sessions->count(store, count) : IAM_EINTERNAL;
+    if (!sessions)
+        return IAM_EINTERNAL;
+    IAM_STORE_RETURN_TIMED(sessions->count(store, count));
 }

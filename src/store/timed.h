@@ -1,7 +1,7 @@
 /*
  * timed.h: the one place where database latency is measured.
  *
- * Every public store function (store.c, store_activity.c, store_audit.c)
+ * Every public store function (store.c, store_activity.c, store_audit.c, store_sessions.c)
  * ends in one call through the backend's table of functions. That call is
  * written IAM_STORE_RETURN_TIMED(call): it makes the call, adds how long it
  * took to the store call histogram (common/metrics.h,
