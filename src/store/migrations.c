@@ -301,7 +301,8 @@ static const struct migration migrations[] = {
      "  created_at INTEGER NOT NULL,\n"
      "  last_seen_at INTEGER NOT NULL,\n"
      "  expires_at INTEGER NOT NULL,\n"
-     "  idle_timeout INTEGER NOT NULL CHECK (idle_timeout > 0)\n"
+     "  idle_timeout INTEGER NOT NULL CHECK (idle_timeout > 0),\n"
+     "  started_at_ms INTEGER NOT NULL\n"
      ") STRICT, WITHOUT ROWID;\n"
      "CREATE INDEX console_sessions_identity ON console_sessions (account_id, iam_id);\n"},
 };

@@ -282,7 +282,8 @@ static const struct migration migrations[] = {
      "  created_at BIGINT NOT NULL,\n"
      "  last_seen_at BIGINT NOT NULL,\n"
      "  expires_at BIGINT NOT NULL,\n"
-     "  idle_timeout BIGINT NOT NULL CHECK (idle_timeout > 0)\n"
+     "  idle_timeout BIGINT NOT NULL CHECK (idle_timeout > 0),\n"
+     "  started_at_ms BIGINT NOT NULL\n"
      ");\n"
      "CREATE INDEX console_sessions_identity ON console_sessions (account_id, iam_id);\n"},
 };

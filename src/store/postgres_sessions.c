@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "common/time.h"
 #include "store/postgres_internal.h"
 #include "store/store_sessions.h"
 
@@ -53,10 +54,10 @@ static enum iam_result pg_session_insert(struct iam_store *store, const struct i
     static struct iam_pg_statement cap = IAM_PG_STATEMENT(
         "DELETE FROM console_sessions WHERE account_id = $1::text AND iam_id = $2::text "
         "AND hash NOT IN (SELECT hash FROM console_sessions WHERE account_id = $1::text AND iam_id = $2::text "
-        "ORDER BY created_at DESC, hash LIMIT $3::bigint)");
+        "ORDER BY created_at DESC, started_at_ms DESC, hash LIMIT $3::bigint)");
     static struct iam_pg_statement insert = IAM_PG_STATEMENT(
-        "INSERT INTO console_sessions (hash, " SESSION_COLUMNS ") VALUES ($1::bytea, $2::text, $3::text, $4::text, "
-        "$5::text, $6::bigint, $7::bigint, $8::bigint, $9::bigint)");
+        "INSERT INTO console_sessions (hash, " SESSION_COLUMNS ", started_at_ms) VALUES ($1::bytea, $2::text, $3::text, "
+        "$4::text, $5::text, $6::bigint, $7::bigint, $8::bigint, $9::bigint, $10::bigint)");
     struct iam_pg_conn *conn;
     enum iam_result result = iam_pg_write_begin(store, &conn, operation);
     if (result != IAM_OK)
@@ -84,6 +85,7 @@ static enum iam_result pg_session_insert(struct iam_store *store, const struct i
         iam_pg_param_int64(&row, session->last_seen_at);
         iam_pg_param_int64(&row, session->expires_at);
         iam_pg_param_int64(&row, session->idle_timeout);
+        iam_pg_param_int64(&row, iam_now_ms()); /* orders sessions started within one second */
         result = iam_pg_run(conn, &insert, &row, operation, NULL);
     }
     return iam_pg_write_end(conn, result, false, operation);
@@ -160,7 +162,7 @@ static enum iam_result pg_session_purge(struct iam_store *store, int64_t now, in
     static struct iam_pg_statement count_sql = IAM_PG_STATEMENT("SELECT count(*) FROM console_sessions");
     static struct iam_pg_statement trim_sql = IAM_PG_STATEMENT(
         "DELETE FROM console_sessions WHERE hash IN (SELECT hash FROM console_sessions "
-        "ORDER BY created_at, hash LIMIT $1::bigint)");
+        "ORDER BY created_at, started_at_ms, hash LIMIT $1::bigint)");
     int64_t expired = 0, trimmed = 0, count = 0;
     struct iam_pg_conn *conn;
     enum iam_result result = iam_pg_write_begin(store, &conn, operation);

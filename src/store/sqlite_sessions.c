@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "common/time.h"
 #include "store/sqlite_internal.h"
 #include "store/store_sessions.h"
 
@@ -70,7 +71,7 @@ static enum iam_result sqlite_session_insert(struct iam_store *base, const struc
         result = iam_sqlite_prepare(conn, IAM_SQLITE_STMT_SESSION_CAP_IDENTITY,
                                     "DELETE FROM console_sessions WHERE account_id = ?1 AND iam_id = ?2 "
                                     "AND hash NOT IN (SELECT hash FROM console_sessions "
-                                    "WHERE account_id = ?1 AND iam_id = ?2 ORDER BY created_at DESC, hash LIMIT ?3)",
+                                    "WHERE account_id = ?1 AND iam_id = ?2 ORDER BY created_at DESC, started_at_ms DESC, hash LIMIT ?3)",
                                     &statement);
         if (result == IAM_OK)
             result = run_bound(conn, statement,
@@ -81,8 +82,8 @@ static enum iam_result sqlite_session_insert(struct iam_store *base, const struc
     }
     if (result == IAM_OK)
         result = iam_sqlite_prepare(conn, IAM_SQLITE_STMT_SESSION_INSERT,
-                                    "INSERT INTO console_sessions (hash, " SESSION_COLUMNS ") "
-                                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                    "INSERT INTO console_sessions (hash, " SESSION_COLUMNS ", started_at_ms) "
+                                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                                     &statement);
     if (result == IAM_OK)
         result = run_bound(conn, statement,
@@ -94,7 +95,8 @@ static enum iam_result sqlite_session_insert(struct iam_store *base, const struc
                                iam_sqlite_bind_int64(statement, 6, session->created_at) ||
                                iam_sqlite_bind_int64(statement, 7, session->last_seen_at) ||
                                iam_sqlite_bind_int64(statement, 8, session->expires_at) ||
-                               iam_sqlite_bind_int64(statement, 9, session->idle_timeout),
+                               iam_sqlite_bind_int64(statement, 9, session->idle_timeout) ||
+                               iam_sqlite_bind_int64(statement, 10, iam_now_ms()),
                            operation, NULL);
     return write_end(conn, result, operation);
 }
@@ -233,7 +235,7 @@ static enum iam_result sqlite_session_purge(struct iam_store *base, int64_t now,
     if (result == IAM_OK && count > keep) {
         result = iam_sqlite_prepare(conn, IAM_SQLITE_STMT_SESSION_TRIM,
                                     "DELETE FROM console_sessions WHERE hash IN (SELECT hash FROM console_sessions "
-                                    "ORDER BY created_at, hash LIMIT ?1)",
+                                    "ORDER BY created_at, started_at_ms, hash LIMIT ?1)",
                                     &statement);
         if (result == IAM_OK)
             result = run_bound(conn, statement, iam_sqlite_bind_int64(statement, 1, count - keep), operation,
