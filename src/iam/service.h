@@ -18,6 +18,7 @@
 #include "iam/audit.h"
 #include "store/store.h"
 
+struct iam_audit_batch;
 struct iam_authn_cache;
 struct iam_credential_cache;
 struct iam_engine;
@@ -57,6 +58,7 @@ struct iam_service {
     struct iam_credential_cache *credential_cache; /* API keys seen (iam/credential_cache.h); owned, may be NULL */
     struct iam_ratelimit *auth_limits;   /* failed API-key authentications; owned; NULL: no limits */
     struct iam_audit *audit;      /* the audit trail (keyed from the pepper); owned */
+    struct iam_audit_batch *audit_batch; /* token and failed-authentication events, batched; owned, may be NULL */
     struct iam_service_options options;
 };
 
