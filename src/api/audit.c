@@ -11,8 +11,13 @@
  * best-effort mode an error is logged and the handler runs. audit_after
  * appends the "outcome" record (status, IBM error code); a failure there is
  * logged (the change is done by then). GET, HEAD and OPTIONS are never
- * recorded, nor is anything on the token path (no database write per token)
- * or the decision path (/v2/authz...).
+ * recorded this way, nor is anything on the token path (no database write
+ * per token) or the decision path (/v2/authz...).
+ *
+ * Counting: iam_api_audit_count adds a token request or a failed
+ * authentication to the service's audit batch (iam/audit_batch.h), which the
+ * usage thread writes as aggregate records; called by api/token.c and by
+ * iam_api_authenticate (api/common.c).
  *
  * What a record holds comes from the route table below (action name, target
  * type, which path parameter is the target) and from the request: method,
