@@ -66,11 +66,12 @@ enum iam_audit_mode iam_audit_mode_of(const struct iam_audit *audit);
 
 /*
  * Appends `record`: the caller fills every field but seq, prev_hash and hash
- * (time_ms 0 means now, count 0 means 1, window_start_ms 0 means time_ms). Strings are cleaned into copies in `arena` (the
- * record's pointers are replaced), then seq, prev_hash and hash are set and
- * the record stored. IAM_EINVAL for a missing required field; store failures
- * as the store returns them (IAM_ESTORE, IAM_EUNAVAILABLE); IAM_EUNAVAILABLE
- * when other writers kept winning the race for the next seq.
+ * (time_ms 0 means now, count 0 means 1, window_start_ms 0 means time_ms).
+ * Strings are cleaned into copies in `arena` (the record's pointers are
+ * replaced), then seq, prev_hash and hash are set and the record stored.
+ * IAM_EINVAL for a missing required field; store failures as the store
+ * returns them (IAM_ESTORE, IAM_EUNAVAILABLE); IAM_EUNAVAILABLE when other
+ * writers kept winning the race for the next seq.
  */
 enum iam_result iam_audit_append(struct iam_audit *audit, struct iam_arena *arena,
                                  struct iam_audit_record *record) IAM_MUST_CHECK;

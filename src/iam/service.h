@@ -36,7 +36,7 @@ struct iam_service_options {
     int64_t signing_key_rotation;    /* seconds a key signs before the next one takes over */
     int64_t jwks_cache_ttl;          /* seconds clients may cache the JWKS */
     int64_t clock_leeway;            /* seconds of skew accepted on exp/nbf/iat */
-    int64_t usage_flush_interval_ms; /* how often usage counters are written */
+    int64_t usage_flush_interval_ms; /* how often usage counters and token audit aggregates are written */
     int64_t decision_cache_ttl;      /* maxCacheAgeSeconds in /v2/authz obligations */
     int64_t engine_refresh_ms;       /* how often the engine polls the store revision (other writers) */
     int64_t max_staleness;           /* seconds memory stands in for an unreachable store (engine.h); default 30 */

@@ -43,7 +43,7 @@ struct iam_audit_record {
     int64_t seq;        /* 1, 2, 3... in append order, without gaps */
     int64_t time_ms;    /* wall clock, milliseconds since the epoch */
     const char *request_id; /* the request's Transaction-Id (an aggregate: the first request it counts) */
-    const char *phase;  /* "request" (written before the handler), "outcome" (after), or "aggregate" (many requests counted) */
+    const char *phase;  /* "request" (before the handler), "outcome" (after), "aggregate" (many requests counted) */
     const char *actor_iam_id;
     const char *actor_account_id;
     const char *actor_apikey_id; /* the key id when the caller authenticated with an API key */
