@@ -11,8 +11,13 @@
  * best-effort mode an error is logged and the handler runs. audit_after
  * appends the "outcome" record (status, IBM error code); a failure there is
  * logged (the change is done by then). GET, HEAD and OPTIONS are never
- * recorded, nor is anything on the token path (no database write per token)
- * or the decision path (/v2/authz...).
+ * recorded this way, nor is anything on the token path (no database write
+ * per token) or the decision path (/v2/authz...).
+ *
+ * Counting: iam_api_audit_count adds a token request or a failed
+ * authentication to the service's audit batch (iam/audit_batch.h), which the
+ * usage thread writes as aggregate records; called by api/token.c and by
+ * iam_api_authenticate (api/common.c).
  *
  * What a record holds comes from the route table below (action name, target
  * type, which path parameter is the target) and from the request: method,
@@ -39,6 +44,8 @@
 #include "common/time.h"
 #include "crypto/encoding.h"
 #include "iam/audit.h"
+#include "iam/audit_batch.h"
+#include "iam/authn.h"
 
 #define AUDIT_LIMIT_DEFAULT 20
 #define AUDIT_FILTER_MAX IAM_AUDIT_FIELD_MAX
@@ -377,6 +384,65 @@ static void audit_after(struct iam_http_request *request, struct iam_http_respon
         log_failure(request, &record, result, "outcome");
 }
 
+/* --- the batched records: token requests and failed authentications --- */
+
+void iam_api_audit_count(struct iam_api *api, const struct iam_http_request *request,
+                         const struct iam_http_response *response, const char *action, const char *mechanism,
+                         const struct iam_principal *who, const struct iam_authn_refusal *refused)
+{
+    struct iam_audit_batch *batch = api && api->service ? api->service->audit_batch : NULL;
+    if (!batch || !request || !response || !action)
+        return;
+    int status = response->status ? response->status : 500;
+    bool success = status >= 100 && status < 400;
+    struct iam_audit_record event;
+    memset(&event, 0, sizeof event);
+    event.request_id = request->request_id;
+    event.client_address = request->client_address;
+    event.method = request->method;
+    event.route = request->route;
+    event.action = action;
+    event.mechanism = mechanism;
+    event.status = status;
+    event.outcome = success ? "success" : "failure";
+    if (success && who) {
+        event.actor_iam_id = who->iam_id;
+        event.actor_account_id = who->account_id;
+        event.actor_apikey_id = who->apikey_id;
+        event.account_id = who->account_id;
+        if (who->apikey_id) {
+            event.target_type = "apikey";
+            event.target_id = who->apikey_id;
+        } else if (who->kind == IAM_PRINCIPAL_SERVICE_ID) {
+            event.target_type = "serviceid";
+            event.target_id = who->subject_id;
+        } else {
+            event.target_type = "user";
+            event.target_id = who->iam_id;
+        }
+    } else if (!success && refused) {
+        /* What the refused key named: its owner and account when it is a stored key, else its id at most. */
+        event.actor_iam_id = refused->iam_id;
+        event.actor_account_id = refused->account_id;
+        event.actor_apikey_id = refused->apikey_id;
+        event.account_id = refused->account_id;
+        if (refused->apikey_id) {
+            event.target_type = "apikey";
+            event.target_id = refused->apikey_id;
+        }
+    }
+    if (!success) {
+        /* IBM's API error body (errors[0]) or its token error body (errorCode, and OAuth's error). */
+        event.error_code = response_error_member(response, "code");
+        if (!event.error_code)
+            event.error_code = response_member(response, "error");
+        event.message_code = response_error_member(response, "message_code");
+        if (!event.message_code)
+            event.message_code = response_member(response, "errorCode");
+    }
+    iam_audit_batch_add(batch, &event);
+}
+
 /* --- rendering --- */
 
 static json_t *time_json(int64_t milliseconds)
@@ -410,13 +476,14 @@ static json_t *event_json(const struct iam_audit_record *record)
                               record->client_address);
     json_t *target = json_pack("{s:s?,s:s?,s:s?}", "account_id", record->account_id, "type", record->target_type,
                                "id", record->target_id);
-    return json_pack("{s:I,s:o,s:s?,s:s?,s:o,s:s?,s:s?,s:s?,s:o,s:s?,s:I,s:s?,s:s?,s:o,s:o}", "seq",
-                     (json_int_t)record->seq, "time", time_json(record->time_ms), "request_id", record->request_id,
-                     "phase", record->phase, "actor", actor, "action", record->action, "method", record->method,
-                     "route", record->route, "target", target, "outcome", record->outcome, "status",
-                     (json_int_t)record->status, "error_code", record->error_code, "message_code",
-                     record->message_code, "prev_hash", hash_json(record->prev_hash), "hash",
-                     hash_json(record->hash));
+    return json_pack("{s:I,s:o,s:o,s:I,s:s?,s:s?,s:o,s:s?,s:s?,s:s?,s:s?,s:o,s:s?,s:I,s:s?,s:s?,s:o,s:o}", "seq",
+                     (json_int_t)record->seq, "time", time_json(record->time_ms), "window_start",
+                     time_json(record->window_start_ms), "count", (json_int_t)record->count, "request_id",
+                     record->request_id, "phase", record->phase, "actor", actor, "action", record->action, "method",
+                     record->method, "route", record->route, "mechanism", record->mechanism, "target", target,
+                     "outcome", record->outcome, "status", (json_int_t)record->status, "error_code",
+                     record->error_code, "message_code", record->message_code, "prev_hash",
+                     hash_json(record->prev_hash), "hash", hash_json(record->hash));
 }
 
 /* --- GET /v1/audit/events --- */

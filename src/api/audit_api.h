@@ -10,6 +10,12 @@
 
 #include "api/api.h"
 
+struct iam_authn_refusal;
+
+/* The actions of the batched records (docs/api/audit.md). */
+#define IAM_AUDIT_ACTION_TOKEN "iam-identity.token.create"   /* every token request, issued or refused */
+#define IAM_AUDIT_ACTION_AUTHENTICATE "iam-identity.authenticate" /* credentials refused by an API */
+
 /*
  * Registers the read routes and installs the recording hooks on `router`
  * (iam_router_set_hooks). Every POST, PUT, PATCH and DELETE that matches a
@@ -31,6 +37,20 @@ enum iam_result iam_api_audit_register(struct iam_router *router, struct iam_api
  */
 bool iam_api_audit_authentication(struct iam_http_request *request, struct iam_http_response *response,
                                   struct iam_principal *who, bool *ok);
+
+/*
+ * Counts a token request (IAM_AUDIT_ACTION_TOKEN) or a failed authentication
+ * (IAM_AUDIT_ACTION_AUTHENTICATE) in the service's audit batch
+ * (iam/audit_batch.h): nothing is written now, the batch is flushed in the
+ * background as aggregate records. Status and IBM error codes come from
+ * `response` (the answer already made); `mechanism` is how the credentials
+ * came (a grant type, "basic-apikey", "bearer"; NULL: unknown); `who` is the
+ * identity tokens were issued to (NULL when refused); `refused` is what a
+ * refused API key named (NULL: nothing known). Ids and codes only.
+ */
+void iam_api_audit_count(struct iam_api *api, const struct iam_http_request *request,
+                         const struct iam_http_response *response, const char *action, const char *mechanism,
+                         const struct iam_principal *who, const struct iam_authn_refusal *refused);
 
 /*
  * Names the actor of a request that does not go through

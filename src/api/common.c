@@ -128,6 +128,10 @@ bool iam_api_authenticate(struct iam_api *api, struct iam_http_request *request,
     iam_error_clear(&err);
     const char *authorization = iam_http_header(request, "Authorization");
     enum iam_result result = IAM_EUNAUTH;
+    /* For the audit trail: how the refused credentials came, and what a refused API key named. */
+    const char *mechanism = NULL;
+    struct iam_authn_refusal refused;
+    memset(&refused, 0, sizeof refused);
     if (!authorization) {
         /* The console's session cookie (api/console.c); an Authorization header always wins over it. */
         if (iam_api_console_cookie(request))
@@ -137,16 +141,21 @@ bool iam_api_authenticate(struct iam_api *api, struct iam_http_request *request,
         const char *token = authorization + 7;
         while (*token == ' ')
             token++;
+        mechanism = "bearer";
         result = iam_authn_access_token(api->service, request->arena, token, who, NULL, &err);
     } else if (strncasecmp(authorization, "Basic ", 6) == 0) {
         const char *apikey = basic_apikey(request, authorization + 6);
+        mechanism = "basic";
         if (apikey) {
             int64_t retry_after = 0;
-            result = iam_authn_apikey_from(api->service, request->arena, apikey, request->client_address, who, NULL,
-                                           &retry_after, &err);
+            mechanism = "basic-apikey";
+            result = iam_authn_apikey_attempt(api->service, request->arena, apikey, request->client_address, who,
+                                              &retry_after, &refused, &err);
             if (result == IAM_ETOOMANY) {
                 iam_api_respond_error(request, response, &err);
                 iam_api_retry_after(request, response, retry_after);
+                iam_api_audit_count(api, request, response, IAM_AUDIT_ACTION_AUTHENTICATE, mechanism, NULL,
+                                    &refused);
                 return false;
             }
             if (result != IAM_OK)
@@ -168,6 +177,9 @@ bool iam_api_authenticate(struct iam_api *api, struct iam_http_request *request,
     iam_api_respond_error(request, response, &err);
     if (err.result == IAM_EUNAUTH)
         iam_http_add_header(request, response, "WWW-Authenticate", "Bearer realm=\"iamd\"");
+    /* Credentials that were presented and refused are a failed authentication; none at all is not. */
+    if (authorization)
+        iam_api_audit_count(api, request, response, IAM_AUDIT_ACTION_AUTHENTICATE, mechanism, NULL, &refused);
     return false;
 }
 

@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/audit_api.h"
 #include "common/metrics.h"
 #include "common/time.h"
 #include "iam/authn.h"
@@ -35,6 +36,17 @@
 #include "iam/tokens.h"
 
 #define TOKEN_PARAM_MAX 4096
+
+/*
+ * What a token request authenticated as, or what its refused credential
+ * named, for its audit record (counted in the audit batch by handle_token:
+ * no database write per token).
+ */
+struct token_attempt {
+    bool issued;
+    struct iam_principal who;           /* the identity tokens were issued to, when issued */
+    struct iam_authn_refusal refused;   /* what a refused API key named */
+};
 
 static void token_fail(struct iam_http_request *request, struct iam_http_response *response, int status,
                        const char *oauth_error, const struct iam_error *err)
@@ -132,7 +144,7 @@ static bool basic_credentials(struct iam_http_request *request, const char **id,
 }
 
 static void grant_apikey(struct iam_api *api, struct iam_http_request *request, struct iam_http_response *response,
-                         const struct iam_form *form)
+                         const struct iam_form *form, struct token_attempt *attempt)
 {
     const char *apikey = iam_form_get(form, "apikey");
     if (!apikey || !*apikey) {
@@ -143,8 +155,8 @@ static void grant_apikey(struct iam_api *api, struct iam_http_request *request, 
     struct iam_error err;
     iam_error_clear(&err);
     int64_t retry_after = 0;
-    if (iam_authn_apikey_from(api->service, request->arena, apikey, request->client_address, &who, NULL,
-                              &retry_after, &err) != IAM_OK) {
+    if (iam_authn_apikey_attempt(api->service, request->arena, apikey, request->client_address, &who, &retry_after,
+                                 &attempt->refused, &err) != IAM_OK) {
         token_fail_authn(request, response, &err, retry_after);
         return;
     }
@@ -155,10 +167,12 @@ static void grant_apikey(struct iam_api *api, struct iam_http_request *request, 
         return;
     }
     respond_tokens(request, response, &tokens);
+    attempt->who = who;
+    attempt->issued = true;
 }
 
 static void grant_refresh(struct iam_api *api, struct iam_http_request *request, struct iam_http_response *response,
-                          const struct iam_form *form)
+                          const struct iam_form *form, struct token_attempt *attempt)
 {
     const char *refresh_token = iam_form_get(form, "refresh_token");
     if (!refresh_token || !*refresh_token) {
@@ -168,15 +182,17 @@ static void grant_refresh(struct iam_api *api, struct iam_http_request *request,
     struct iam_token_response tokens;
     struct iam_error err;
     iam_error_clear(&err);
-    if (iam_tokens_refresh(api->service, request->arena, refresh_token, &tokens, &err) != IAM_OK) {
+    if (iam_tokens_refresh(api->service, request->arena, refresh_token, &tokens, &attempt->who, &err) != IAM_OK) {
         token_fail_authn(request, response, &err, 0);
         return;
     }
     respond_tokens(request, response, &tokens);
+    attempt->issued = true;
 }
 
 static void grant_client_credentials(struct iam_api *api, struct iam_http_request *request,
-                                     struct iam_http_response *response, const struct iam_form *form)
+                                     struct iam_http_response *response, const struct iam_form *form,
+                                     struct token_attempt *attempt)
 {
     const char *client_id = iam_form_get(form, "client_id");
     const char *client_secret = iam_form_get(form, "client_secret");
@@ -199,10 +215,15 @@ static void grant_client_credentials(struct iam_api *api, struct iam_http_reques
     struct iam_error err;
     iam_error_clear(&err);
     int64_t retry_after = 0;
-    enum iam_result result = iam_authn_apikey_from(api->service, request->arena, client_secret,
-                                                   request->client_address, &who, NULL, &retry_after, &err);
-    if (result == IAM_OK && (who.kind != IAM_PRINCIPAL_SERVICE_ID || strcmp(who.subject_id, client_id) != 0))
+    enum iam_result result = iam_authn_apikey_attempt(api->service, request->arena, client_secret,
+                                                      request->client_address, &who, &retry_after,
+                                                      &attempt->refused, &err);
+    if (result == IAM_OK && (who.kind != IAM_PRINCIPAL_SERVICE_ID || strcmp(who.subject_id, client_id) != 0)) {
+        /* A working key, but not the named client's: refused, and recorded as that key. */
+        attempt->refused = (struct iam_authn_refusal){
+            .apikey_id = who.apikey_id, .account_id = who.account_id, .iam_id = who.iam_id};
         result = IAM_EUNAUTH;
+    }
     if (result != IAM_OK) {
         if (err.result == IAM_EUNAVAILABLE || err.result == IAM_ETOOMANY) {
             token_fail_authn(request, response, &err, retry_after);
@@ -221,6 +242,8 @@ static void grant_client_credentials(struct iam_api *api, struct iam_http_reques
         return;
     }
     respond_tokens(request, response, &tokens);
+    attempt->who = who;
+    attempt->issued = true;
 }
 
 /* Parses the form body; answers 400 itself when it cannot. */
@@ -240,7 +263,7 @@ static bool read_form(struct iam_http_request *request, struct iam_http_response
 }
 
 static void grant_password(struct iam_api *api, struct iam_http_request *request, struct iam_http_response *response,
-                           const struct iam_form *form)
+                           const struct iam_form *form, struct token_attempt *attempt)
 {
     const char *username = iam_form_get(form, "username");
     const char *password = iam_form_get(form, "password");
@@ -264,6 +287,8 @@ static void grant_password(struct iam_api *api, struct iam_http_request *request
         return;
     }
     respond_tokens(request, response, &tokens);
+    attempt->who = who;
+    attempt->issued = true;
 }
 
 /* Counts the outcome of a token request for /metrics: by grant type when issued, else by OAuth error. */
@@ -300,32 +325,43 @@ static void token_count(const char *grant_type, const struct iam_http_response *
     iam_metrics_add(metric, 1);
 }
 
+/* The grant type as recorded: one of the supported ones (a constant), else NULL (never the client's text). */
+static const char *grant_mechanism(const char *grant_type)
+{
+    static const char *const supported[] = {IAM_GRANT_APIKEY, IAM_GRANT_REFRESH, IAM_GRANT_CLIENT_CREDENTIALS,
+                                            "password", NULL};
+    for (const char *const *name = supported; grant_type && *name; name++)
+        if (strcmp(grant_type, *name) == 0)
+            return *name;
+    return NULL;
+}
+
 static void handle_token(struct iam_http_request *request, struct iam_http_response *response, void *context)
 {
     struct iam_api *api = context;
+    struct token_attempt attempt;
+    memset(&attempt, 0, sizeof attempt);
     struct iam_form form;
+    const char *grant_type = NULL;
     if (!read_form(request, response, &form)) {
-        token_count("", response);
-        return;
-    }
-    const char *grant_type = iam_form_get(&form, "grant_type");
-    if (!grant_type || !*grant_type) {
+        /* answered */
+    } else if (!(grant_type = iam_form_get(&form, "grant_type")) || !*grant_type) {
         token_fail_missing(request, response, "grant_type");
-        token_count("", response);
-        return;
-    }
-    if (strcmp(grant_type, IAM_GRANT_APIKEY) == 0)
-        grant_apikey(api, request, response, &form);
-    else if (strcmp(grant_type, IAM_GRANT_REFRESH) == 0)
-        grant_refresh(api, request, response, &form);
-    else if (strcmp(grant_type, IAM_GRANT_CLIENT_CREDENTIALS) == 0)
-        grant_client_credentials(api, request, response, &form);
-    else if (strcmp(grant_type, "password") == 0)
-        grant_password(api, request, response, &form);
-    else
+    } else if (strcmp(grant_type, IAM_GRANT_APIKEY) == 0) {
+        grant_apikey(api, request, response, &form, &attempt);
+    } else if (strcmp(grant_type, IAM_GRANT_REFRESH) == 0) {
+        grant_refresh(api, request, response, &form, &attempt);
+    } else if (strcmp(grant_type, IAM_GRANT_CLIENT_CREDENTIALS) == 0) {
+        grant_client_credentials(api, request, response, &form, &attempt);
+    } else if (strcmp(grant_type, "password") == 0) {
+        grant_password(api, request, response, &form, &attempt);
+    } else {
         token_fail_with(request, response, 400, "unsupported_grant_type", "BXNIM0106E",
                         "The grant type is not supported.");
-    token_count(grant_type, response);
+    }
+    token_count(grant_type ? grant_type : "", response);
+    iam_api_audit_count(api, request, response, IAM_AUDIT_ACTION_TOKEN, grant_mechanism(grant_type),
+                        attempt.issued ? &attempt.who : NULL, &attempt.refused);
 }
 
 static void handle_keys(struct iam_http_request *request, struct iam_http_response *response, void *context)

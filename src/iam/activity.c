@@ -188,7 +188,7 @@ enum iam_result iam_activity_report_create(struct iam_service *service, struct i
         return result;
     if (type && strcmp(type, "inactive") != 0)
         return iam_error_set(err, IAM_EINVAL, "BXNIM0110E", "The query parameter type must be inactive.");
-    int64_t hours;
+    int64_t hours = 0;
     if ((result = parse_duration(duration, &hours, err)) != IAM_OK)
         return result;
     /* This node's uses not yet written would otherwise look like inactivity. */

@@ -4,13 +4,14 @@
  *
  * Canonical form of a record, the input of its hash after prev_hash:
  *
- *   "iamd-audit-record-v1" 0x00
+ *   "iamd-audit-record-v2" 0x00
  *   seq, time_ms                                   8 bytes each, big-endian two's complement
  *   request_id, phase, actor_iam_id, actor_account_id, actor_apikey_id,
  *   client_address, action, method, route, account_id, target_type,
  *   target_id, outcome                             each a string (below)
  *   status                                         8 bytes, big-endian
- *   error_code, message_code                       each a string
+ *   error_code, message_code, mechanism            each a string
+ *   count, window_start_ms                         8 bytes each, big-endian
  *
  * A string is its length as 4 bytes big-endian then its bytes; NULL is the
  * length 0xFFFFFFFF and no bytes, so NULL and "" differ and no field can
@@ -40,7 +41,7 @@
 
 #define CHAIN_KEY_LABEL "iamd audit chain v1"
 #define HEAD_KEY_LABEL "iamd audit head v1"
-#define RECORD_TAG "iamd-audit-record-v1"
+#define RECORD_TAG "iamd-audit-record-v2"
 #define HEAD_TAG "iamd-audit-head-v1"
 
 /* How many times an append re-reads the head after losing the race for the next seq to another node. */
@@ -185,6 +186,12 @@ static enum iam_result hash_input(const struct iam_audit_record *record, struct 
         result = append_string(buf, record->error_code);
     if (result == IAM_OK)
         result = append_string(buf, record->message_code);
+    if (result == IAM_OK)
+        result = append_string(buf, record->mechanism);
+    if (result == IAM_OK)
+        result = append_integer(buf, record->count);
+    if (result == IAM_OK)
+        result = append_integer(buf, record->window_start_ms);
     return result;
 }
 
@@ -271,7 +278,7 @@ static enum iam_result clean_record(struct iam_arena *arena, struct iam_audit_re
         &record->request_id, &record->phase,       &record->actor_iam_id, &record->actor_account_id,
         &record->actor_apikey_id, &record->client_address, &record->action, &record->method,
         &record->route,      &record->account_id,  &record->target_type,  &record->target_id,
-        &record->outcome,    &record->error_code,  &record->message_code,
+        &record->outcome,    &record->error_code,  &record->message_code, &record->mechanism,
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         enum iam_result result = clean(arena, fields[i]);
@@ -292,30 +299,65 @@ static void conflict_pause(int attempt)
     nanosleep(&pause, NULL);
 }
 
-enum iam_result iam_audit_append(struct iam_audit *audit, struct iam_arena *arena, struct iam_audit_record *record)
+/* Checks and cleans one record and fills its defaults (time now, count 1, a window of its own time). */
+static enum iam_result prepare_record(struct iam_arena *arena, struct iam_audit_record *record, int64_t now)
 {
-    if (!audit || !arena || !record || !record->request_id || !record->phase || !record->action ||
-        !record->method || !record->route || !record->outcome)
+    if (!record->request_id || !record->phase || !record->action || !record->method || !record->route ||
+        !record->outcome || record->count < 0)
         return IAM_EINVAL;
     enum iam_result result = clean_record(arena, record);
     if (result != IAM_OK)
         return result;
     if (record->time_ms == 0)
-        record->time_ms = iam_now_ms();
+        record->time_ms = now;
+    if (record->count == 0)
+        record->count = 1;
+    if (record->window_start_ms == 0 || record->window_start_ms > record->time_ms)
+        record->window_start_ms = record->time_ms;
+    return IAM_OK;
+}
+
+/* Numbers records[0..count) from head + 1 on, links and hashes them; the last one's checkpoint in `checkpoint`. */
+static enum iam_result chain_records(struct iam_audit *audit, struct iam_audit_record *records, size_t count,
+                                     int64_t head_seq, const uint8_t head_hash[IAM_AUDIT_HASH_SIZE],
+                                     char checkpoint[CHECKPOINT_SIZE])
+{
+    const uint8_t *previous = head_hash;
+    for (size_t i = 0; i < count; i++) {
+        records[i].seq = head_seq + 1 + (int64_t)i;
+        memmove(records[i].prev_hash, previous, IAM_AUDIT_HASH_SIZE);
+        enum iam_result result = iam_audit_record_hash(audit, &records[i], records[i].hash);
+        if (result != IAM_OK)
+            return result;
+        previous = records[i].hash;
+    }
+    return checkpoint_text(audit, records[count - 1].seq, records[count - 1].hash, checkpoint);
+}
+
+enum iam_result iam_audit_append_batch(struct iam_audit *audit, struct iam_arena *arena,
+                                       struct iam_audit_record *records, size_t count)
+{
+    if (!audit || !arena || !records || count < 1 || count > IAM_STORE_AUDIT_INSERT_MAX)
+        return IAM_EINVAL;
+    int64_t now = iam_now_ms();
+    for (size_t i = 0; i < count; i++) {
+        enum iam_result result = prepare_record(arena, &records[i], now);
+        if (result != IAM_OK)
+            return result;
+    }
+    enum iam_result result = IAM_OK;
     pthread_mutex_lock(&audit->append_lock);
     for (int attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
         int64_t head_seq = 0;
-        result = iam_store_audit_head(audit->store, &head_seq, record->prev_hash);
+        uint8_t head_hash[IAM_AUDIT_HASH_SIZE];
+        result = iam_store_audit_head(audit->store, &head_seq, head_hash);
         if (result != IAM_OK)
             break;
-        record->seq = head_seq + 1;
         char checkpoint[CHECKPOINT_SIZE];
-        result = iam_audit_record_hash(audit, record, record->hash);
-        if (result == IAM_OK)
-            result = checkpoint_text(audit, record->seq, record->hash, checkpoint);
+        result = chain_records(audit, records, count, head_seq, head_hash, checkpoint);
         if (result != IAM_OK)
             break;
-        result = iam_store_audit_insert(audit->store, record, checkpoint);
+        result = iam_store_audit_insert_batch(audit->store, records, count, checkpoint);
         if (result != IAM_ECONFLICT)
             break;
         /* Another node appended seq head + 1 first: chain onto its record instead, after a
@@ -329,6 +371,11 @@ enum iam_result iam_audit_append(struct iam_audit *audit, struct iam_arena *aren
         result = IAM_EUNAVAILABLE;
     }
     return result;
+}
+
+enum iam_result iam_audit_append(struct iam_audit *audit, struct iam_arena *arena, struct iam_audit_record *record)
+{
+    return iam_audit_append_batch(audit, arena, record, 1);
 }
 
 /* --- verify --- */
@@ -396,6 +443,7 @@ static bool verify_record(struct verify_walk *walk, const struct iam_audit_recor
     report->head_seq = record->seq;
     memcpy(report->head_hash, record->hash, IAM_AUDIT_HASH_SIZE);
     report->verified++;
+    report->events += record->count;
     return true;
 }
 

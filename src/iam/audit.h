@@ -66,14 +66,24 @@ enum iam_audit_mode iam_audit_mode_of(const struct iam_audit *audit);
 
 /*
  * Appends `record`: the caller fills every field but seq, prev_hash and hash
- * (time_ms 0 means now). Strings are cleaned into copies in `arena` (the
- * record's pointers are replaced), then seq, prev_hash and hash are set and
- * the record stored. IAM_EINVAL for a missing required field; store failures
- * as the store returns them (IAM_ESTORE, IAM_EUNAVAILABLE); IAM_EUNAVAILABLE
- * when other writers kept winning the race for the next seq.
+ * (time_ms 0 means now, count 0 means 1, window_start_ms 0 means time_ms).
+ * Strings are cleaned into copies in `arena` (the record's pointers are
+ * replaced), then seq, prev_hash and hash are set and the record stored.
+ * IAM_EINVAL for a missing required field; store failures as the store
+ * returns them (IAM_ESTORE, IAM_EUNAVAILABLE); IAM_EUNAVAILABLE when other
+ * writers kept winning the race for the next seq.
  */
 enum iam_result iam_audit_append(struct iam_audit *audit, struct iam_arena *arena,
                                  struct iam_audit_record *record) IAM_MUST_CHECK;
+
+/*
+ * Appends records[0..count) (1..IAM_STORE_AUDIT_INSERT_MAX) as consecutive
+ * seqs in ONE store transaction: all are stored or none. Each is prepared as
+ * iam_audit_append prepares one; a count of 0 means 1 and a window_start_ms
+ * of 0 means time_ms. Same results as iam_audit_append.
+ */
+enum iam_result iam_audit_append_batch(struct iam_audit *audit, struct iam_arena *arena,
+                                       struct iam_audit_record *records, size_t count) IAM_MUST_CHECK;
 
 /* The hash `record` must carry, from its fields and prev_hash. */
 enum iam_result iam_audit_record_hash(const struct iam_audit *audit, const struct iam_audit_record *record,
@@ -88,6 +98,7 @@ struct iam_audit_anchor {
 struct iam_audit_verify_report {
     bool intact;
     int64_t verified;  /* records checked before the first break (all of them when intact) */
+    int64_t events;    /* the sum of those records' counts (requests they stand for) */
     int64_t head_seq;  /* the last record checked */
     uint8_t head_hash[IAM_AUDIT_HASH_SIZE];
     int64_t broken_seq; /* when not intact: the first seq found broken (0: no single record, e.g. a lost checkpoint) */

@@ -107,8 +107,31 @@ static bool credential_decide(const struct iam_credential *credential, int64_t n
     return true;
 }
 
-enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *arena, const char *value,
-                                 struct iam_principal *who, struct iam_apikey_record *key, struct iam_error *err)
+/* The refusal of a key that matched a stored one (or its cache entry): its ids. */
+static void refuse_known(struct iam_authn_refusal *refusal, const char *apikey_id, const char *account_id,
+                         const char *iam_id)
+{
+    if (!refusal)
+        return;
+    refusal->apikey_id = apikey_id;
+    refusal->account_id = account_id;
+    refusal->iam_id = iam_id;
+}
+
+/* The refusal of a value that matched no key: the key id its format names (valid checksum only), else nothing. */
+static void refuse_unknown(struct iam_authn_refusal *refusal, struct iam_arena *arena,
+                           const struct iam_keyformat_info *info)
+{
+    if (!refusal)
+        return;
+    memset(refusal, 0, sizeof *refusal);
+    if (info && info->recognised && info->checksum_valid)
+        refusal->apikey_id = iam_arena_strdup(arena, info->key_id_text);
+}
+
+static enum iam_result authn_apikey(struct iam_service *service, struct iam_arena *arena, const char *value,
+                                    struct iam_principal *who, struct iam_apikey_record *key,
+                                    struct iam_authn_refusal *refusal, struct iam_error *err)
 {
     static const char not_found[] = "Provided API key could not be found.";
     if (!value || !*value)
@@ -123,6 +146,7 @@ enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *
      * length cap cuts short.
      */
     struct iam_keyformat_info info;
+    memset(&info, 0, sizeof info);
     bool well_formed = length <= AUTHN_APIKEY_MAX;
     if (well_formed) {
         (void)iam_keyformat_inspect(service->options.key_prefix, value, &info);
@@ -148,12 +172,15 @@ enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *
         iam_engine_check_current(service->engine) == IAM_OK) {
         if (!well_formed) {
             iam_metrics_add(IAM_METRIC_CREDENTIAL_CACHE_HITS, 1);
+            refuse_unknown(refusal, arena, &info);
             return iam_error_set(err, IAM_EINVAL, "BXNIM0415E", not_found);
         }
         if (credential_decide(&cached, now, who, err, &result)) {
             iam_metrics_add(IAM_METRIC_CREDENTIAL_CACHE_HITS, 1);
             if (result == IAM_OK)
                 iam_usage_record(service->usage, cached.apikey_id, now);
+            else
+                refuse_known(refusal, cached.apikey_id, cached.account_id, cached.iam_id);
             return result;
         }
     }
@@ -163,15 +190,20 @@ enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *
     result = iam_store_apikey_get_by_hash(service->store, arena, hash, &record);
     if (iam_store_failed(result))
         return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
-    if (result != IAM_OK || !well_formed || !iam_bytes_equal(record.hash, hash, IAM_HASH_SIZE))
+    if (result != IAM_OK || !well_formed || !iam_bytes_equal(record.hash, hash, IAM_HASH_SIZE)) {
+        refuse_unknown(refusal, arena, &info);
         return iam_error_set(err, IAM_EINVAL, "BXNIM0415E", not_found); /* never remembered */
+    }
     struct iam_credential credential = credential_of(&record, NULL);
     if (credential_decide(&credential, now, who, err, &result)) {
         /* A disabled or expired key is remembered as such: its owner need not be read. */
         iam_credential_cache_store(cache, hash, stamp, &credential);
+        refuse_known(refusal, record.id, record.account_id, record.iam_id);
         return result;
     }
     result = load_identity(service, arena, record.account_id, record.iam_id, who);
+    if (result != IAM_OK)
+        refuse_known(refusal, record.id, record.account_id, record.iam_id);
     if (iam_store_failed(result))
         return iam_error_set(err, IAM_EUNAVAILABLE, "BXNIM0503E", "The service is temporarily unavailable.");
     if (result != IAM_OK)
@@ -183,6 +215,12 @@ enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *
         *key = record;
     iam_usage_record(service->usage, record.id, now);
     return IAM_OK;
+}
+
+enum iam_result iam_authn_apikey(struct iam_service *service, struct iam_arena *arena, const char *value,
+                                 struct iam_principal *who, struct iam_apikey_record *key, struct iam_error *err)
+{
+    return authn_apikey(service, arena, value, who, key, NULL, err);
 }
 
 /* The key id `value` names ("ApiKey-<uuid>") in `subject`, or "" when it is in no format we know. */
@@ -201,25 +239,47 @@ static void apikey_subject(const struct iam_service *service, const char *value,
         snprintf(subject, SUBJECT_SIZE, "%s", info.key_id_text);
 }
 
-enum iam_result iam_authn_apikey_from(struct iam_service *service, struct iam_arena *arena, const char *value,
-                                      const char *client_address, struct iam_principal *who,
-                                      struct iam_apikey_record *key, int64_t *retry_after, struct iam_error *err)
+/* The refusal of a value turned away before it was checked: the key id its format names, if any. */
+static void refuse_unchecked(const struct iam_service *service, struct iam_arena *arena, const char *value,
+                             struct iam_authn_refusal *refusal)
+{
+    if (!refusal || !value)
+        return;
+    if (strncmp(value, "secret-token:", 13) == 0)
+        value += 13;
+    if (strnlen(value, AUTHN_APIKEY_MAX + 1) > AUTHN_APIKEY_MAX)
+        return;
+    struct iam_keyformat_info info;
+    (void)iam_keyformat_inspect(service->options.key_prefix, value, &info);
+    refuse_unknown(refusal, arena, &info);
+}
+
+static enum iam_result apikey_from(struct iam_service *service, struct iam_arena *arena, const char *value,
+                                   const char *client_address, struct iam_principal *who,
+                                   struct iam_apikey_record *key, int64_t *retry_after,
+                                   struct iam_authn_refusal *refusal, struct iam_error *err)
 {
     *retry_after = 0;
+    if (refusal)
+        memset(refusal, 0, sizeof *refusal);
     struct iam_ratelimit *limits = service->auth_limits;
     if (!limits)
-        return iam_authn_apikey(service, arena, value, who, key, err);
+        return authn_apikey(service, arena, value, who, key, refusal, err);
     char subject[SUBJECT_SIZE];
     apikey_subject(service, value, subject);
     int64_t now = iam_now();
     enum iam_result result = iam_ratelimit_begin(limits, subject, client_address, now, retry_after);
-    if (result == IAM_ETOOMANY)
+    if (result == IAM_ETOOMANY) {
+        refuse_unchecked(service, arena, value, refusal);
         return iam_error_set(err, IAM_ETOOMANY, "BXNIM0431E",
                              "Too many failed API key authentications from this address. Try again in %lld seconds.",
                              (long long)*retry_after);
-    if (result != IAM_OK)
+    }
+    if (result != IAM_OK) {
+        refuse_unchecked(service, arena, value, refusal);
         return iam_error_set(err, result, "BXNIM0500E", "Cannot check the API key now.");
-    result = iam_authn_apikey(service, arena, value, who, key, err);
+    }
+    result = authn_apikey(service, arena, value, who, key, refusal, err);
     enum iam_ratelimit_outcome outcome = result == IAM_OK ? IAM_RATELIMIT_SUCCEEDED
                                          : result == IAM_EINVAL ? IAM_RATELIMIT_FAILED
                                                                 : IAM_RATELIMIT_VOID;
@@ -228,6 +288,21 @@ enum iam_result iam_authn_apikey_from(struct iam_service *service, struct iam_ar
                              "Too many failed authentications with this API key. Try again in %lld seconds.",
                              (long long)*retry_after);
     return result;
+}
+
+enum iam_result iam_authn_apikey_from(struct iam_service *service, struct iam_arena *arena, const char *value,
+                                      const char *client_address, struct iam_principal *who,
+                                      struct iam_apikey_record *key, int64_t *retry_after, struct iam_error *err)
+{
+    return apikey_from(service, arena, value, client_address, who, key, retry_after, NULL, err);
+}
+
+enum iam_result iam_authn_apikey_attempt(struct iam_service *service, struct iam_arena *arena, const char *value,
+                                         const char *client_address, struct iam_principal *who,
+                                         int64_t *retry_after, struct iam_authn_refusal *refusal,
+                                         struct iam_error *err)
+{
+    return apikey_from(service, arena, value, client_address, who, NULL, retry_after, refusal, err);
 }
 
 /* --- the verified-token cache (see authn.h) --- */

@@ -61,6 +61,27 @@ enum iam_result iam_authn_apikey_from(struct iam_service *service, struct iam_ar
                                       struct iam_error *err) IAM_MUST_CHECK;
 
 /*
+ * What a refused API key named, for the audit trail (iam/audit_batch.h).
+ * Never a secret: ids only, arena memory, NULL when not known.
+ */
+struct iam_authn_refusal {
+    const char *apikey_id;  /* the stored key the value matched; else the key id a value in iamd's key
+                               format (valid checksum) names, which is not secret; else NULL */
+    const char *account_id; /* the matched key's account (NULL for an unknown key: no lookup is made) */
+    const char *iam_id;     /* the matched key's owner */
+};
+
+/*
+ * iam_authn_apikey_from (without the key record) that also says, on failure,
+ * what the refused value named in `refusal` (may be NULL; zeroed first).
+ * The same work and the same answers: the refusal costs no store read.
+ */
+enum iam_result iam_authn_apikey_attempt(struct iam_service *service, struct iam_arena *arena, const char *value,
+                                         const char *client_address, struct iam_principal *who,
+                                         int64_t *retry_after, struct iam_authn_refusal *refusal,
+                                         struct iam_error *err) IAM_MUST_CHECK;
+
+/*
  * Verifies an access token we issued (signature by a key of our keyring, alg
  * pinned by that key, exp/nbf/iat with leeway, iss), then checks that its
  * identity still exists and is active. Any failure is IAM_EUNAUTH

@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "iam/audit_batch.h"
 #include "iam/authn.h"
 #include "iam/credential_cache.h"
 #include "iam/engine.h"
@@ -158,6 +159,12 @@ static void *housekeeping_loop(void *argument)
     return NULL;
 }
 
+static void flush_audit_batch(void *context)
+{
+    enum iam_result result = iam_audit_batch_flush(context);
+    (void)result; /* logged inside; what failed is kept and retried next round */
+}
+
 enum iam_result iam_service_new(struct iam_store *store, const uint8_t *pepper, size_t pepper_length,
                                 const uint8_t kek[IAM_AEAD_KEY_SIZE], const struct iam_service_options *options,
                                 struct iam_service **out, struct iam_error *err)
@@ -206,6 +213,11 @@ enum iam_result iam_service_new(struct iam_store *store, const uint8_t *pepper, 
         iam_error_set(err, result, "", "Cannot create the console session table.");
         goto fail;
     }
+    result = iam_audit_batch_new(service->audit, NULL, &service->audit_batch);
+    if (result != IAM_OK) {
+        iam_error_set(err, result, "", "Out of memory.");
+        goto fail;
+    }
     result = iam_keyring_open(store, kek, &keyring_options, iam_now(), &service->keyring, err);
     if (result != IAM_OK)
         goto fail;
@@ -238,6 +250,8 @@ enum iam_result iam_service_new(struct iam_store *store, const uint8_t *pepper, 
         iam_error_set(err, result, "", "Cannot start the usage counter thread.");
         goto fail;
     }
+    /* Token and failed-authentication audit records are flushed by the same thread, at the same interval. */
+    iam_usage_set_companion(service->usage, flush_audit_batch, service->audit_batch);
     if (pthread_create(&internal->housekeeper, NULL, housekeeping_loop, internal) != 0) {
         result = iam_error_set(err, IAM_EINTERNAL, "", "Cannot start the housekeeping thread.");
         goto fail;
@@ -262,7 +276,8 @@ void iam_service_free(struct iam_service *service)
         pthread_mutex_unlock(&internal->lock);
         pthread_join(internal->housekeeper, NULL);
     }
-    iam_usage_free(service->usage);
+    iam_usage_free(service->usage); /* its last flush writes the audit batch too */
+    iam_audit_batch_free(service->audit_batch);
     iam_engine_free(service->engine);
     iam_authn_cache_free(service->authn_cache);
     iam_credential_cache_free(service->credential_cache);

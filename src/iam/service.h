@@ -18,6 +18,7 @@
 #include "iam/audit.h"
 #include "store/store.h"
 
+struct iam_audit_batch;
 struct iam_authn_cache;
 struct iam_credential_cache;
 struct iam_engine;
@@ -36,7 +37,7 @@ struct iam_service_options {
     int64_t signing_key_rotation;    /* seconds a key signs before the next one takes over */
     int64_t jwks_cache_ttl;          /* seconds clients may cache the JWKS */
     int64_t clock_leeway;            /* seconds of skew accepted on exp/nbf/iat */
-    int64_t usage_flush_interval_ms; /* how often usage counters are written */
+    int64_t usage_flush_interval_ms; /* how often usage counters and token audit aggregates are written */
     int64_t decision_cache_ttl;      /* maxCacheAgeSeconds in /v2/authz obligations */
     int64_t engine_refresh_ms;       /* how often the engine polls the store revision (other writers) */
     int64_t max_staleness;           /* seconds memory stands in for an unreachable store (engine.h); default 30 */
@@ -59,6 +60,7 @@ struct iam_service {
     struct iam_ratelimit *auth_limits;   /* failed API-key authentications; owned; NULL: no limits */
     struct iam_audit *audit;      /* the audit trail (keyed from the pepper); owned */
     struct iam_sessions *sessions; /* console sign-in sessions, in the store (iam/sessions.h); owned */
+    struct iam_audit_batch *audit_batch; /* token and failed-authentication events, batched; owned, may be NULL */
     struct iam_service_options options;
 };
 

@@ -235,7 +235,8 @@ static enum iam_result check_refresh_document(struct iam_service *service, const
 }
 
 enum iam_result iam_tokens_refresh(struct iam_service *service, struct iam_arena *arena, const char *refresh_token,
-                                   struct iam_token_response *out, struct iam_error *err)
+                                   struct iam_token_response *out, struct iam_principal *issued_to,
+                                   struct iam_error *err)
 {
     static const char invalid[] = "Provided refresh token is invalid or expired.";
     json_t *document = NULL;
@@ -311,7 +312,10 @@ enum iam_result iam_tokens_refresh(struct iam_service *service, struct iam_arena
                    : user.login;
     who.apikey_id = key.id;
     json_decref(document);
-    return iam_tokens_issue(service, arena, &who, IAM_GRANT_REFRESH, out, err);
+    result = iam_tokens_issue(service, arena, &who, IAM_GRANT_REFRESH, out, err);
+    if (result == IAM_OK && issued_to)
+        *issued_to = who;
+    return result;
 }
 
 enum iam_result iam_tokens_revoke(struct iam_service *service, struct iam_arena *arena,

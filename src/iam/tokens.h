@@ -44,10 +44,12 @@ enum iam_result iam_tokens_issue(struct iam_service *service, struct iam_arena *
 /*
  * Exchanges a refresh token for new tokens. Invalid, expired or revoked refresh
  * tokens, and those whose key or identity is gone or disabled, are IAM_EINVAL
- * "BXNIM0407E".
+ * "BXNIM0407E". `issued_to` (optional) gets the identity the new tokens are
+ * for (arena memory; its apikey_id is the key the session came from, if any).
  */
 enum iam_result iam_tokens_refresh(struct iam_service *service, struct iam_arena *arena, const char *refresh_token,
-                                   struct iam_token_response *out, struct iam_error *err) IAM_MUST_CHECK;
+                                   struct iam_token_response *out, struct iam_principal *issued_to,
+                                   struct iam_error *err) IAM_MUST_CHECK;
 
 /*
  * RFC 7009: revokes a refresh token of `caller`'s account. Unknown or foreign

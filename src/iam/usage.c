@@ -45,6 +45,8 @@ struct iam_usage {
     pthread_mutex_t flush_lock; /* one flush at a time; guards failing */
     bool failing;               /* the last flush failed (logged once per outage) */
     uint64_t failed_flushes;
+    void (*companion)(void *context); /* guarded by flush_lock */
+    void *companion_context;
     pthread_cond_t wake;
     bool stopping;
     pthread_t thread;
@@ -184,6 +186,16 @@ void iam_usage_set_capacity(struct iam_usage *usage, size_t capacity)
     pthread_mutex_unlock(&usage->lock);
 }
 
+void iam_usage_set_companion(struct iam_usage *usage, void (*flush)(void *context), void *context)
+{
+    if (!usage)
+        return;
+    pthread_mutex_lock(&usage->flush_lock);
+    usage->companion = flush;
+    usage->companion_context = flush ? context : NULL;
+    pthread_mutex_unlock(&usage->flush_lock);
+}
+
 static void free_list(struct usage_entry *list)
 {
     while (list) {
@@ -285,9 +297,13 @@ static void *flush_loop(void *argument)
         if (usage->stopping)
             break;
         if (wait == ETIMEDOUT) {
+            void (*companion)(void *) = usage->companion;
+            void *context = usage->companion_context;
             pthread_mutex_unlock(&usage->flush_lock);
             enum iam_result result = iam_usage_flush(usage);
             (void)result; /* logged inside; retried next round */
+            if (companion)
+                companion(context);
             pthread_mutex_lock(&usage->flush_lock);
         }
     }
@@ -329,6 +345,8 @@ void iam_usage_free(struct iam_usage *usage)
     }
     if (iam_usage_flush(usage) != IAM_OK)
         iam_log(IAM_LOG_ERROR, "usage_lost", "usage counters could not be written at shutdown");
+    if (usage->companion)
+        usage->companion(usage->companion_context);
     size_t count = 0;
     free_list(take_all(usage, &count));
     pthread_cond_destroy(&usage->wake);

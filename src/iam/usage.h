@@ -47,4 +47,14 @@ size_t iam_usage_size(struct iam_usage *usage);
 /* Caps the keys with pending deltas (0: the default, 100,000). */
 void iam_usage_set_capacity(struct iam_usage *usage, size_t capacity);
 
+/*
+ * Shares the background thread with another batcher: `flush(context)` runs
+ * after each periodic usage flush (every flush_interval_ms) and once more in
+ * iam_usage_free, after the last usage flush. One companion; NULL removes
+ * it. The audit trail's batch of token and authentication events
+ * (iam/audit_batch.h) flushes this way, so one thread and one interval
+ * (--usage-flush-ms) serve both.
+ */
+void iam_usage_set_companion(struct iam_usage *usage, void (*flush)(void *context), void *context);
+
 #endif

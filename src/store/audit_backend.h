@@ -14,7 +14,9 @@
 
 struct iam_store_audit_backend {
     enum iam_result (*head)(struct iam_store *store, int64_t *seq, uint8_t hash[IAM_AUDIT_HASH_SIZE]);
-    enum iam_result (*insert)(struct iam_store *store, const struct iam_audit_record *record, const char *checkpoint);
+    /* Inserts records[0..count) (seqs checked to follow each other) and the checkpoint in one transaction. */
+    enum iam_result (*insert)(struct iam_store *store, const struct iam_audit_record *records, size_t count,
+                              const char *checkpoint);
     enum iam_result (*list)(struct iam_store *store, struct iam_arena *arena, const struct iam_audit_query *query,
                             struct iam_audit_record **items, size_t *count, bool *has_more);
     enum iam_result (*get)(struct iam_store *store, struct iam_arena *arena, const char *account_id, int64_t seq,
@@ -33,6 +35,7 @@ extern const struct iam_store_audit_backend iam_store_postgres_audit_backend;
  */
 #define IAM_AUDIT_COLUMNS                                                                                          \
     "seq, time_ms, request_id, phase, actor_iam_id, actor_account_id, actor_apikey_id, client_address, action, " \
-    "method, route, account_id, target_type, target_id, outcome, status, error_code, message_code, prev_hash, hash"
+    "method, route, account_id, target_type, target_id, outcome, status, error_code, message_code, mechanism, count, " \
+    "window_start_ms, prev_hash, hash"
 
 #endif

@@ -255,14 +255,17 @@ static const struct migration migrations[] = {
      * records outlive what they describe, and a refused request may name an
      * account that does not exist. The triggers make the table append-only
      * for every writer that goes through SQLite's schema (not proof against
-     * someone who edits the file: the hash chain is).
+     * someone who edits the file: the hash chain is). An "aggregate" record
+     * stands for `count` requests between window_start_ms and time_ms (token
+     * requests and failed authentications, counted in memory and written in
+     * batches: iam/audit_batch.h); every other record has count 1.
      */
     {4, "audit trail",
      "CREATE TABLE audit_events (\n"
      "  seq INTEGER PRIMARY KEY CHECK (seq >= 1),\n"
      "  time_ms INTEGER NOT NULL,\n"
      "  request_id TEXT NOT NULL,\n"
-     "  phase TEXT NOT NULL CHECK (phase IN ('request', 'outcome')),\n"
+     "  phase TEXT NOT NULL CHECK (phase IN ('request', 'outcome', 'aggregate')),\n"
      "  actor_iam_id TEXT,\n"
      "  actor_account_id TEXT,\n"
      "  actor_apikey_id TEXT,\n"
@@ -277,6 +280,9 @@ static const struct migration migrations[] = {
      "  status INTEGER NOT NULL,\n"
      "  error_code TEXT,\n"
      "  message_code TEXT,\n"
+     "  mechanism TEXT,\n"
+     "  count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1),\n"
+     "  window_start_ms INTEGER NOT NULL,\n"
      "  prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),\n"
      "  hash BLOB NOT NULL CHECK (length(hash) = 32)\n"
      ") STRICT;\n"

@@ -6,8 +6,9 @@
  * lock (the revision row), so the "seq is the maximum + 1" check inside the
  * statement sees every record committed by any node before it; the primary
  * key on seq backs it up. A node that read a stale head gets IAM_ECONFLICT
- * and tries again with the new head. The head checkpoint is written in the
- * same transaction; the revision is not bumped.
+ * and tries again with the new head. A batch runs the statement once per
+ * record in that one transaction (all stored or none). The head checkpoint
+ * is written in the same transaction; the revision is not bumped.
  */
 #include "store/audit_backend.h"
 #include "store/postgres_internal.h"
@@ -20,6 +21,8 @@ static enum iam_result read_record(struct iam_arena *arena, const PGresult *resu
     record->seq = iam_pg_int64(result, row, 0);
     record->time_ms = iam_pg_int64(result, row, 1);
     record->status = iam_pg_int64(result, row, 15);
+    record->count = iam_pg_int64(result, row, 19);
+    record->window_start_ms = iam_pg_int64(result, row, 20);
     if (!iam_pg_text(arena, result, row, 2, &record->request_id) ||
         !iam_pg_text(arena, result, row, 3, &record->phase) ||
         !iam_pg_text(arena, result, row, 4, &record->actor_iam_id) ||
@@ -33,12 +36,13 @@ static enum iam_result read_record(struct iam_arena *arena, const PGresult *resu
         !iam_pg_text(arena, result, row, 13, &record->target_id) ||
         !iam_pg_text(arena, result, row, 14, &record->outcome) ||
         !iam_pg_text(arena, result, row, 16, &record->error_code) ||
-        !iam_pg_text(arena, result, row, 17, &record->message_code))
+        !iam_pg_text(arena, result, row, 17, &record->message_code) ||
+        !iam_pg_text(arena, result, row, 18, &record->mechanism))
         return IAM_ENOMEM;
     /* A hash of the wrong size is stored data the chain check reports, not a store failure. */
-    if (!iam_pg_fixed_bytea(result, row, 18, record->prev_hash, IAM_AUDIT_HASH_SIZE))
+    if (!iam_pg_fixed_bytea(result, row, 21, record->prev_hash, IAM_AUDIT_HASH_SIZE))
         memset(record->prev_hash, 0xff, IAM_AUDIT_HASH_SIZE);
-    if (!iam_pg_fixed_bytea(result, row, 19, record->hash, IAM_AUDIT_HASH_SIZE))
+    if (!iam_pg_fixed_bytea(result, row, 22, record->hash, IAM_AUDIT_HASH_SIZE))
         memset(record->hash, 0, IAM_AUDIT_HASH_SIZE);
     return IAM_OK;
 }
@@ -71,7 +75,34 @@ static enum iam_result pg_audit_head(struct iam_store *store, int64_t *seq, uint
     return result;
 }
 
-static enum iam_result pg_audit_insert(struct iam_store *store, const struct iam_audit_record *record,
+static void record_params(struct iam_pg_params *params, const struct iam_audit_record *record)
+{
+    iam_pg_param_int64(params, record->seq);
+    iam_pg_param_int64(params, record->time_ms);
+    iam_pg_param_text(params, record->request_id);
+    iam_pg_param_text(params, record->phase);
+    iam_pg_param_text(params, record->actor_iam_id);
+    iam_pg_param_text(params, record->actor_account_id);
+    iam_pg_param_text(params, record->actor_apikey_id);
+    iam_pg_param_text(params, record->client_address);
+    iam_pg_param_text(params, record->action);
+    iam_pg_param_text(params, record->method);
+    iam_pg_param_text(params, record->route);
+    iam_pg_param_text(params, record->account_id);
+    iam_pg_param_text(params, record->target_type);
+    iam_pg_param_text(params, record->target_id);
+    iam_pg_param_text(params, record->outcome);
+    iam_pg_param_int64(params, record->status);
+    iam_pg_param_text(params, record->error_code);
+    iam_pg_param_text(params, record->message_code);
+    iam_pg_param_text(params, record->mechanism);
+    iam_pg_param_int64(params, record->count);
+    iam_pg_param_int64(params, record->window_start_ms);
+    iam_pg_param_bytea(params, record->prev_hash, IAM_AUDIT_HASH_SIZE);
+    iam_pg_param_bytea(params, record->hash, IAM_AUDIT_HASH_SIZE);
+}
+
+static enum iam_result pg_audit_insert(struct iam_store *store, const struct iam_audit_record *records, size_t count,
                                        const char *checkpoint)
 {
     static const char *const operation = "audit_insert";
@@ -79,39 +110,23 @@ static enum iam_result pg_audit_insert(struct iam_store *store, const struct iam
         "INSERT INTO audit_events (" IAM_AUDIT_COLUMNS ") "
         "SELECT $1::bigint, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, "
         "$10::text, $11::text, $12::text, $13::text, $14::text, $15::text, $16::bigint, $17::text, $18::text, "
-        "$19::bytea, $20::bytea WHERE (SELECT coalesce(max(seq), 0) FROM audit_events) = $1::bigint - 1");
+        "$19::text, $20::bigint, $21::bigint, $22::bytea, $23::bytea "
+        "WHERE (SELECT coalesce(max(seq), 0) FROM audit_events) = $1::bigint - 1");
     static struct iam_pg_statement head_checkpoint =
         IAM_PG_STATEMENT("INSERT INTO meta (key, value) VALUES ('" IAM_AUDIT_HEAD_META_KEY "', $1::text) "
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
     struct iam_pg_conn *conn;
-    struct iam_pg_params params = {0};
-    int64_t changes = 0;
     enum iam_result result = iam_pg_write_begin(store, &conn, operation);
     if (result != IAM_OK)
         return result;
-    iam_pg_param_int64(&params, record->seq);
-    iam_pg_param_int64(&params, record->time_ms);
-    iam_pg_param_text(&params, record->request_id);
-    iam_pg_param_text(&params, record->phase);
-    iam_pg_param_text(&params, record->actor_iam_id);
-    iam_pg_param_text(&params, record->actor_account_id);
-    iam_pg_param_text(&params, record->actor_apikey_id);
-    iam_pg_param_text(&params, record->client_address);
-    iam_pg_param_text(&params, record->action);
-    iam_pg_param_text(&params, record->method);
-    iam_pg_param_text(&params, record->route);
-    iam_pg_param_text(&params, record->account_id);
-    iam_pg_param_text(&params, record->target_type);
-    iam_pg_param_text(&params, record->target_id);
-    iam_pg_param_text(&params, record->outcome);
-    iam_pg_param_int64(&params, record->status);
-    iam_pg_param_text(&params, record->error_code);
-    iam_pg_param_text(&params, record->message_code);
-    iam_pg_param_bytea(&params, record->prev_hash, IAM_AUDIT_HASH_SIZE);
-    iam_pg_param_bytea(&params, record->hash, IAM_AUDIT_HASH_SIZE);
-    result = iam_pg_run(conn, &insert, &params, operation, &changes);
-    if (result == IAM_OK && changes != 1)
-        result = IAM_ECONFLICT; /* the head moved since the caller read it */
+    for (size_t i = 0; result == IAM_OK && i < count; i++) {
+        struct iam_pg_params params = {0};
+        int64_t changes = 0;
+        record_params(&params, &records[i]);
+        result = iam_pg_run(conn, &insert, &params, operation, &changes);
+        if (result == IAM_OK && changes != 1)
+            result = IAM_ECONFLICT; /* the head moved since the caller read it */
+    }
     if (result == IAM_OK) {
         struct iam_pg_params checkpoint_params = {0};
         iam_pg_param_text(&checkpoint_params, checkpoint);

@@ -44,7 +44,7 @@
 #include "store/backend.h"
 
 /* The most parameters one statement binds. */
-#define IAM_PG_PARAMS_MAX 20
+#define IAM_PG_PARAMS_MAX 24
 
 /* The most distinct statements a process prepares; more run unprepared (PQexecParams). */
 #define IAM_PG_STATEMENTS_MAX 256

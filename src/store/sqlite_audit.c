@@ -4,8 +4,10 @@
  * An insert names its seq; the statement inserts only when that seq is the
  * current maximum + 1 (checked inside the write transaction, which SQLite
  * serialises with BEGIN IMMEDIATE), so a writer that read a stale head gets
- * IAM_ECONFLICT and never a gap or a fork. The head checkpoint in meta is
- * written in the same transaction. Audit writes leave the revision alone.
+ * IAM_ECONFLICT and never a gap or a fork. A batch runs the same statement
+ * once per record in one transaction (each row checked the same way), so it
+ * is stored whole or not at all. The head checkpoint in meta is written in
+ * the same transaction. Audit writes leave the revision alone.
  */
 #include "store/audit_backend.h"
 #include "store/sqlite_internal.h"
@@ -18,6 +20,8 @@ static enum iam_result read_record(struct iam_arena *arena, sqlite3_stmt *statem
     record->seq = sqlite3_column_int64(statement, 0);
     record->time_ms = sqlite3_column_int64(statement, 1);
     record->status = sqlite3_column_int64(statement, 15);
+    record->count = sqlite3_column_int64(statement, 19);
+    record->window_start_ms = sqlite3_column_int64(statement, 20);
     if (!iam_sqlite_column_text(arena, statement, 2, &record->request_id) ||
         !iam_sqlite_column_text(arena, statement, 3, &record->phase) ||
         !iam_sqlite_column_text(arena, statement, 4, &record->actor_iam_id) ||
@@ -32,12 +36,13 @@ static enum iam_result read_record(struct iam_arena *arena, sqlite3_stmt *statem
         !iam_sqlite_column_text(arena, statement, 13, &record->target_id) ||
         !iam_sqlite_column_text(arena, statement, 14, &record->outcome) ||
         !iam_sqlite_column_text(arena, statement, 16, &record->error_code) ||
-        !iam_sqlite_column_text(arena, statement, 17, &record->message_code))
+        !iam_sqlite_column_text(arena, statement, 17, &record->message_code) ||
+        !iam_sqlite_column_text(arena, statement, 18, &record->mechanism))
         return IAM_ENOMEM;
     /* A hash of the wrong size is stored data the chain check reports, not a store failure: zeros never verify. */
-    if (!iam_sqlite_column_fixed_blob(statement, 18, record->prev_hash, IAM_AUDIT_HASH_SIZE))
+    if (!iam_sqlite_column_fixed_blob(statement, 21, record->prev_hash, IAM_AUDIT_HASH_SIZE))
         memset(record->prev_hash, 0xff, IAM_AUDIT_HASH_SIZE);
-    if (!iam_sqlite_column_fixed_blob(statement, 19, record->hash, IAM_AUDIT_HASH_SIZE))
+    if (!iam_sqlite_column_fixed_blob(statement, 22, record->hash, IAM_AUDIT_HASH_SIZE))
         memset(record->hash, 0, IAM_AUDIT_HASH_SIZE);
     return IAM_OK;
 }
@@ -81,39 +86,44 @@ static enum iam_result bind_record(sqlite3_stmt *statement, const struct iam_aud
         iam_sqlite_bind_int64(statement, 16, record->status) ||
         iam_sqlite_bind_text(statement, 17, record->error_code) ||
         iam_sqlite_bind_text(statement, 18, record->message_code) ||
-        iam_sqlite_bind_blob(statement, 19, record->prev_hash, IAM_AUDIT_HASH_SIZE) ||
-        iam_sqlite_bind_blob(statement, 20, record->hash, IAM_AUDIT_HASH_SIZE))
+        iam_sqlite_bind_text(statement, 19, record->mechanism) || iam_sqlite_bind_int64(statement, 20, record->count) ||
+        iam_sqlite_bind_int64(statement, 21, record->window_start_ms) ||
+        iam_sqlite_bind_blob(statement, 22, record->prev_hash, IAM_AUDIT_HASH_SIZE) ||
+        iam_sqlite_bind_blob(statement, 23, record->hash, IAM_AUDIT_HASH_SIZE))
         return IAM_ESTORE;
     return IAM_OK;
 }
 
-static enum iam_result sqlite_audit_insert(struct iam_store *base, const struct iam_audit_record *record,
-                                           const char *checkpoint)
+static enum iam_result sqlite_audit_insert(struct iam_store *base, const struct iam_audit_record *records,
+                                           size_t count, const char *checkpoint)
 {
     static const char *const operation = "audit_insert";
     struct iam_sqlite_conn *conn;
     sqlite3_stmt *statement;
-    int64_t changes = 0;
     enum iam_result result = iam_sqlite_write_begin(base, &conn, operation);
     if (result != IAM_OK)
         return result;
-    result = iam_sqlite_prepare(conn, IAM_SQLITE_STMT_AUDIT_INSERT,
-                                "INSERT INTO audit_events (" IAM_AUDIT_COLUMNS ") "
-                                "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                                "?18, ?19, ?20 WHERE (SELECT coalesce(max(seq), 0) FROM audit_events) = ?1 - 1",
-                                &statement);
-    if (result != IAM_OK)
-        goto out;
-    if (bind_record(statement, record) != IAM_OK) {
-        result = iam_sqlite_fail_last(conn, operation);
-        iam_sqlite_reset(statement);
-        goto out;
+    for (size_t i = 0; i < count; i++) {
+        int64_t changes = 0;
+        result = iam_sqlite_prepare(conn, IAM_SQLITE_STMT_AUDIT_INSERT,
+                                    "INSERT INTO audit_events (" IAM_AUDIT_COLUMNS ") "
+                                    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                                    "?17, ?18, ?19, ?20, ?21, ?22, ?23 "
+                                    "WHERE (SELECT coalesce(max(seq), 0) FROM audit_events) = ?1 - 1",
+                                    &statement);
+        if (result != IAM_OK)
+            goto out;
+        if (bind_record(statement, &records[i]) != IAM_OK) {
+            result = iam_sqlite_fail_last(conn, operation);
+            iam_sqlite_reset(statement);
+            goto out;
+        }
+        result = iam_sqlite_run(conn, statement, operation, &changes);
+        if (result == IAM_OK && changes != 1)
+            result = IAM_ECONFLICT; /* the head moved since the caller read it */
+        if (result != IAM_OK)
+            goto out;
     }
-    result = iam_sqlite_run(conn, statement, operation, &changes);
-    if (result == IAM_OK && changes != 1)
-        result = IAM_ECONFLICT; /* the head moved since the caller read it */
-    if (result != IAM_OK)
-        goto out;
     result = iam_sqlite_prepare(conn, IAM_SQLITE_STMT_AUDIT_CHECKPOINT,
                                 "INSERT INTO meta (key, value) VALUES ('" IAM_AUDIT_HEAD_META_KEY "', ?1) "
                                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -25,7 +25,7 @@ static bool one_of(const char *value, const char *const *names)
     return false;
 }
 
-static const char *const phases[] = {"request", "outcome", NULL};
+static const char *const phases[] = {"request", "outcome", "aggregate", NULL};
 static const char *const outcomes[] = {"pending", "success", "failure", NULL};
 
 enum iam_result iam_store_audit_head(struct iam_store *store, int64_t *seq, uint8_t hash[IAM_AUDIT_HASH_SIZE])
@@ -39,16 +39,30 @@ enum iam_result iam_store_audit_head(struct iam_store *store, int64_t *seq, uint
     IAM_STORE_RETURN_TIMED(audit_of(store)->head(store, seq, hash));
 }
 
+static bool record_valid(const struct iam_audit_record *record)
+{
+    return record->seq >= 1 && record->request_id && record->phase && record->action && record->method &&
+           record->route && record->outcome && one_of(record->phase, phases) && one_of(record->outcome, outcomes) &&
+           record->count >= 1 && record->window_start_ms >= 0 && record->window_start_ms <= record->time_ms;
+}
+
 enum iam_result iam_store_audit_insert(struct iam_store *store, const struct iam_audit_record *record,
                                        const char *checkpoint)
 {
-    if (!store || !record || !checkpoint || record->seq < 1 || !record->request_id || !record->phase ||
-        !record->action || !record->method || !record->route || !record->outcome ||
-        !one_of(record->phase, phases) || !one_of(record->outcome, outcomes))
+    return iam_store_audit_insert_batch(store, record, 1, checkpoint);
+}
+
+enum iam_result iam_store_audit_insert_batch(struct iam_store *store, const struct iam_audit_record *records,
+                                             size_t count, const char *checkpoint)
+{
+    if (!store || !records || !checkpoint || count < 1 || count > IAM_STORE_AUDIT_INSERT_MAX)
         return IAM_EINVAL;
+    for (size_t i = 0; i < count; i++)
+        if (!record_valid(&records[i]) || records[i].seq != records[0].seq + (int64_t)i)
+            return IAM_EINVAL;
     if (!audit_of(store))
         return IAM_EINTERNAL;
-    IAM_STORE_RETURN_TIMED(audit_of(store)->insert(store, record, checkpoint));
+    IAM_STORE_RETURN_TIMED(audit_of(store)->insert(store, records, count, checkpoint));
 }
 
 enum iam_result iam_store_audit_list(struct iam_store *store, struct iam_arena *arena,

@@ -42,8 +42,8 @@
 struct iam_audit_record {
     int64_t seq;        /* 1, 2, 3... in append order, without gaps */
     int64_t time_ms;    /* wall clock, milliseconds since the epoch */
-    const char *request_id; /* the request's Transaction-Id */
-    const char *phase;  /* "request" (written before the handler) or "outcome" (after) */
+    const char *request_id; /* the request's Transaction-Id (an aggregate: the first request it counts) */
+    const char *phase;  /* "request" (before the handler), "outcome" (after), "aggregate" (many requests counted) */
     const char *actor_iam_id;
     const char *actor_account_id;
     const char *actor_apikey_id; /* the key id when the caller authenticated with an API key */
@@ -58,6 +58,9 @@ struct iam_audit_record {
     int64_t status;      /* HTTP status of the answer; 0 in the request phase */
     const char *error_code;   /* IBM's errors[0].code of a failure */
     const char *message_code; /* IBM's errors[0].message_code ("BXNIM0513E") of a failure */
+    const char *mechanism;    /* how credentials came: the grant type of a token request, "basic-apikey", "bearer"... */
+    int64_t count;            /* the requests this record stands for: 1, or more in an aggregate */
+    int64_t window_start_ms;  /* the first of them (== time_ms for one request); time_ms is the last */
     uint8_t prev_hash[IAM_AUDIT_HASH_SIZE]; /* the previous record's hash; zeros for seq 1 */
     uint8_t hash[IAM_AUDIT_HASH_SIZE];
 };
@@ -83,10 +86,23 @@ enum iam_result iam_store_audit_head(struct iam_store *store, int64_t *seq,
  * Appends `record` and sets the head checkpoint to `checkpoint`, in one
  * transaction. IAM_ECONFLICT when record->seq is not the current head + 1
  * (another writer appended first: read the head again). IAM_EINVAL for a
- * missing required field.
+ * missing required field or a count below 1.
  */
 enum iam_result iam_store_audit_insert(struct iam_store *store, const struct iam_audit_record *record,
                                        const char *checkpoint) IAM_MUST_CHECK;
+
+/*
+ * Appends `count` records (1..IAM_STORE_AUDIT_INSERT_MAX) whose seqs follow
+ * each other from records[0].seq, and sets the head checkpoint to
+ * `checkpoint` (the last record's), all in one transaction: either every
+ * record is stored or none. IAM_ECONFLICT when records[0].seq is not the
+ * current head + 1; IAM_EINVAL for a missing required field or seqs that do
+ * not follow each other.
+ */
+enum iam_result iam_store_audit_insert_batch(struct iam_store *store, const struct iam_audit_record *records,
+                                             size_t count, const char *checkpoint) IAM_MUST_CHECK;
+
+#define IAM_STORE_AUDIT_INSERT_MAX 1000
 
 /*
  * One page of query->account_id's records matching the filters, newest

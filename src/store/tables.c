@@ -44,7 +44,7 @@ const struct iam_store_table iam_store_tables[] = {
     TABLE("service_defs", "name", NULL, TEXT("name"), TEXT("document"), TEXT("entity_tag"), TEXT("created_by"), INTEGER("created_at"), INTEGER("modified_at")),
     TABLE("access_settings", "account_id", NULL, TEXT("account_id"), TEXT("settings"), TEXT("entity_tag"), INTEGER("modified_at")),
     TABLE("activity_reports", "seq", "seq", INTEGER("seq"), TEXT("account_id"), TEXT("reference"), TEXT("created_by"), INTEGER("created_at"), TEXT("report")),
-    APPEND_ONLY_TABLE("audit_events", "seq", NULL, INTEGER("seq"), INTEGER("time_ms"), TEXT("request_id"), TEXT("phase"), TEXT("actor_iam_id"), TEXT("actor_account_id"), TEXT("actor_apikey_id"), TEXT("client_address"), TEXT("action"), TEXT("method"), TEXT("route"), TEXT("account_id"), TEXT("target_type"), TEXT("target_id"), TEXT("outcome"), INTEGER("status"), TEXT("error_code"), TEXT("message_code"), BLOB("prev_hash"), BLOB("hash")),
+    APPEND_ONLY_TABLE("audit_events", "seq", NULL, INTEGER("seq"), INTEGER("time_ms"), TEXT("request_id"), TEXT("phase"), TEXT("actor_iam_id"), TEXT("actor_account_id"), TEXT("actor_apikey_id"), TEXT("client_address"), TEXT("action"), TEXT("method"), TEXT("route"), TEXT("account_id"), TEXT("target_type"), TEXT("target_id"), TEXT("outcome"), INTEGER("status"), TEXT("error_code"), TEXT("message_code"), TEXT("mechanism"), INTEGER("count"), INTEGER("window_start_ms"), BLOB("prev_hash"), BLOB("hash")),
     TABLE("console_sessions", "hash", NULL, BLOB("hash"), TEXT("kind"), TEXT("iam_id"), TEXT("account_id"), TEXT("apikey_id"), INTEGER("created_at"), INTEGER("last_seen_at"), INTEGER("expires_at"), INTEGER("idle_timeout"), INTEGER("started_at_ms")),
 };
 // clang-format on

@@ -1,11 +1,14 @@
 // The audit trail (docs/api/audit.md): what is recorded for state-changing
 // calls (request and outcome records, actor, action, target, outcome),
-// refusals, sign-in and sign-out, what is NOT recorded (reads, tokens,
-// decisions), that no secret reaches a record, GET /v1/audit/events with its
-// filters and keyset pagination, account isolation, the permission needed,
-// fail-closed and best-effort modes with the audit table made unwritable from
-// the database side, and `iamd audit verify` on an intact and on a tampered
-// database. Runs on SQLite (sqlite3 CLI) and on PostgreSQL (psql).
+// refusals, sign-in and sign-out, what is NOT recorded per request (reads,
+// tokens, decisions), that no secret reaches a record, GET /v1/audit/events
+// with its filters and keyset pagination, account isolation, the permission
+// needed, fail-closed and best-effort modes with the audit table made
+// unwritable from the database side, token requests and failed
+// authentications counted into aggregate records (on a second server that
+// flushes every 100 ms; the first one flushes only at exit, so its tests see
+// no background writes), and `iamd audit verify` on an intact and on a
+// tampered database. Runs on SQLite (sqlite3 CLI) and on PostgreSQL (psql).
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -16,8 +19,8 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  APIKEY_ID_RE, api, assertIbmError, createApiKey, createServiceId, getToken, randomServiceId, serviceIdWithKey,
-  uniqueName,
+  APIKEY_GRANT, APIKEY_ID_RE, api, assertIbmError, assertTokenError, createApiKey, createServiceId, eventually,
+  getToken, postForm, randomServiceId, serviceIdWithKey, tokenRequest, uniqueName,
 } from './lib/http.mjs';
 import { createAccount, grant, sidWithToken } from './lib/access.mjs';
 import { iamdBinary, startServer, stopAndCheck } from './lib/server.mjs';
@@ -30,8 +33,12 @@ const MS_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 let server;
 let admin;
 
+// Token and authentication aggregates are flushed with the usage counters; at the longest interval
+// they reach this server's table only at exit, so the row counts below see no background writes.
+const QUIET = ['--usage-flush-ms', '600000'];
+
 before(async () => {
-  server = await startServer();
+  server = await startServer({ args: QUIET });
   admin = { token: (await getToken(server.url, server.apikey)).access_token };
 });
 
@@ -290,7 +297,7 @@ describe('what is recorded', () => {
     });
   });
 
-  test('reads, tokens and authorization decisions write nothing', async () => {
+  test('reads, tokens and authorization decisions write nothing per request (tokens are counted in batches)', async () => {
     const sid = await createServiceId(server, admin);
     const before = await rowCount(server);
     assert.equal((await api(server, 'GET', `/v1/serviceids/${sid.id}`, admin)).status, 200);
@@ -500,7 +507,7 @@ describe('when the audit table cannot be written', () => {
   });
 
   test('best-effort: the write goes through, the failure is logged', async () => {
-    const relaxed = await startServer({ args: ['--audit-mode', 'best-effort'] });
+    const relaxed = await startServer({ args: ['--audit-mode', 'best-effort', ...QUIET] });
     try {
       const auth = { token: (await getToken(relaxed.url, relaxed.apikey)).access_token };
       await block(relaxed);
@@ -534,6 +541,211 @@ describe('when the audit table cannot be written', () => {
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// ------------------------------------------------------------------ token requests and failed authentications
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(text) {
+  let c = 0xffffffff;
+  for (const byte of Buffer.from(text, 'utf8')) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+/** `key` (iamd_ <22 key id> <43 secret> <6 CRC-32>) with another secret and a valid checksum: a wrong value of its id. */
+function wrongSecretOf(key) {
+  const head = key.slice(0, 27) + [...key.slice(27, 70)].map((ch) => BASE62[(BASE62.indexOf(ch) + 1) % 62]).join('');
+  let crc = crc32(head);
+  let tail = '';
+  for (let i = 0; i < 6; i++) {
+    tail = BASE62[crc % 62] + tail;
+    crc = Math.floor(crc / 62);
+  }
+  return head + tail;
+}
+
+describe('token requests and failed authentications: counted, written in batches', () => {
+  let busy;
+  let busyAdmin;
+  const FLUSH_MS = 100;
+
+  before(async () => {
+    busy = await startServer({ args: ['--usage-flush-ms', String(FLUSH_MS)] });
+    busyAdmin = { token: (await getToken(busy.url, busy.apikey)).access_token };
+  });
+  after(async () => {
+    await stopAndCheck(busy);
+  });
+
+  /** Aggregate records as stored (every account, or none), by an SQL condition; newest last. */
+  async function storedAggregates(condition) {
+    const out = await sql(busy, "SELECT seq || '|' || count || '|' || coalesce(actor_apikey_id, '-') || '|' || " +
+      "coalesce(account_id, '-') || '|' || coalesce(message_code, '-') || '|' || coalesce(error_code, '-') || '|' || " +
+      "status || '|' || coalesce(mechanism, '-') || '|' || route || '|' || method FROM audit_events " +
+      `WHERE phase = 'aggregate' AND ${condition} ORDER BY seq`);
+    return out.trim().split('\n').filter(Boolean).map((line) => {
+      const [seq, count, apikeyId, accountId, messageCode, errorCode, status, mechanism, route, method] = line.split('|');
+      return { seq: Number(seq), count: Number(count), apikeyId, accountId, messageCode, errorCode, status: Number(status),
+        mechanism, route, method };
+    });
+  }
+  const total = (records) => records.reduce((sum, r) => sum + r.count, 0);
+  /** Waits until the records matching `condition` count `expected` events (then two more flushes: no more come). */
+  async function settledAggregates(condition, expected) {
+    const reached = await eventually(async () => total(await storedAggregates(condition)) >= expected,
+      { timeout: 10_000, interval: FLUSH_MS });
+    assert.ok(reached, `records of ${condition} never counted ${expected} events: ` +
+      JSON.stringify(await storedAggregates(condition)));
+    await new Promise((r) => setTimeout(r, 3 * FLUSH_MS));
+    return storedAggregates(condition);
+  }
+
+  test('N tokens with one key: aggregate records whose counts sum to N, the key id as target, no secret', async () => {
+    const { sid, key, keyId } = await serviceIdWithKey(busy, busyAdmin);
+    const N = 7;
+    const ids = [];
+    const tokens = [];
+    for (let i = 0; i < N; i++) {
+      const res = await tokenRequest(busy.url, key);
+      assert.equal(res.status, 200, res.text);
+      ids.push(res.headers.get('transaction-id'));
+      tokens.push(res.body.access_token);
+    }
+    const stored = await settledAggregates(`target_id = '${keyId}' AND outcome = 'success'`, N);
+    assert.equal(total(stored), N, 'every token counted once');
+
+    // Through the API: the account's list, filtered like any record.
+    const listed = await allEvents({ action: 'iam-identity.token.create', target: keyId, outcome: 'success' },
+      busyAdmin, busy);
+    assert.equal(listed.reduce((sum, e) => sum + e.count, 0), N);
+    for (const e of listed) {
+      assert.equal(e.phase, 'aggregate');
+      assert.ok(e.count >= 1);
+      assert.equal(e.method, 'POST');
+      assert.equal(e.route, '/identity/token');
+      assert.equal(e.mechanism, APIKEY_GRANT);
+      assert.equal(e.status, 200);
+      assert.equal(e.target.type, 'apikey');
+      assert.equal(e.target.id, keyId);
+      assert.equal(e.target.account_id, busy.accountId);
+      assert.equal(e.actor.iam_id, sid.iam_id);
+      assert.equal(e.actor.apikey_id, keyId);
+      assert.equal(e.actor.client_address, '127.0.0.1');
+      assert.equal(e.error_code, null);
+      assert.match(e.window_start, MS_TIME);
+      assert.ok(e.window_start <= e.time, 'the window starts before it ends');
+      assert.ok(ids.includes(e.request_id), 'request_id is the Transaction-Id of a request it counts');
+    }
+    assert.ok(listed.some((e) => e.request_id === ids[0]), 'the first record names the first request');
+
+    const text = JSON.stringify(listed) + await sql(busy, 'SELECT * FROM audit_events');
+    for (const secret of [key, busy.apikey, busyAdmin.token, ...tokens]) {
+      assert.ok(!text.includes(secret), `a secret in the audit records (${secret.slice(0, 8)}...)`);
+    }
+  });
+
+  test('refused token requests: a failure record with the error code; the key id when the value names one', async () => {
+    const { sid, key, keyId } = await serviceIdWithKey(busy, busyAdmin);
+    // A wrong value of an existing key id: refused like an unknown key; the id is recorded, no account (no lookup).
+    const wrong = wrongSecretOf(key);
+    for (let i = 0; i < 3; i++) assertTokenError(await tokenRequest(busy.url, wrong), 400, { errorCode: 'BXNIM0415E' });
+    const guessed = await settledAggregates(`actor_apikey_id = '${keyId}' AND outcome = 'failure'`, 3);
+    assert.equal(total(guessed), 3);
+    for (const r of guessed) {
+      assert.equal(r.messageCode, 'BXNIM0415E');
+      assert.equal(r.errorCode, 'invalid_grant');
+      assert.equal(r.status, 400);
+      assert.equal(r.accountId, '-', 'an unknown value belongs to no account');
+      assert.equal(r.mechanism, APIKEY_GRANT);
+    }
+    // A value in no key format: recorded without a key id.
+    const marker = uniqueName('not-a-key');
+    const before = total(await storedAggregates("actor_apikey_id IS NULL AND message_code = 'BXNIM0415E'"));
+    assertTokenError(await tokenRequest(busy.url, marker), 400, { errorCode: 'BXNIM0415E' });
+    const unknown = await settledAggregates("actor_apikey_id IS NULL AND message_code = 'BXNIM0415E'", before + 1);
+    assert.equal(total(unknown), before + 1);
+    // A disabled key is a known key: its record is in its account, with the owner and the code.
+    assert.equal((await api(busy, 'POST', `/v1/apikeys/${keyId}/disable`, busyAdmin)).status, 204);
+    assertTokenError(await tokenRequest(busy.url, key), 400, { errorCode: 'BXNIM0416E' });
+    const disabled = await eventually(async () => {
+      const list = (await allEvents({ action: 'iam-identity.token.create', target: keyId, outcome: 'failure' },
+        busyAdmin, busy)).filter((e) => e.message_code === 'BXNIM0416E');
+      return list.length ? list : null;
+    }, { timeout: 10_000, interval: FLUSH_MS });
+    assert.equal(disabled?.length, 1, 'one record for the disabled key, in its account');
+    assert.equal(disabled[0].count, 1);
+    assert.equal(disabled[0].actor.iam_id, sid.iam_id);
+    assert.equal(disabled[0].target.account_id, busy.accountId);
+    assert.equal(disabled[0].error_code, 'invalid_grant');
+    // Neither the wrong value nor the marker was kept anywhere.
+    const text = await sql(busy, 'SELECT * FROM audit_events');
+    assert.ok(!text.includes(wrong) && !text.includes(wrong.slice(27, 70)), 'no part of the wrong secret');
+    assert.ok(!text.includes(marker), 'no refused value');
+    // Unsupported and malformed token requests are counted too, without echoing the client's grant type.
+    const odd = uniqueName('grant');
+    assertTokenError(await postForm(busy, { grant_type: odd, apikey: key }), 400, { errorCode: 'BXNIM0106E' });
+    const unsupported = await settledAggregates("message_code = 'BXNIM0106E'", 1);
+    assert.equal(unsupported[0].mechanism, '-');
+    assert.ok(!(await sql(busy, 'SELECT * FROM audit_events')).includes(odd));
+  });
+
+  test('failed authentications on the APIs: iam-identity.authenticate records; no credentials at all is not one', async () => {
+    const { key, keyId } = await serviceIdWithKey(busy, busyAdmin);
+    // Not counted: a request without credentials (on a route of its own, so its absence can be checked).
+    assertIbmError(await api(busy, 'GET', `/v1/serviceids/${randomServiceId()}`), 401);
+    const wrong = wrongSecretOf(key);
+    for (let i = 0; i < 2; i++) assertIbmError(await api(busy, 'GET', '/v1/serviceids', { apikey: wrong, query: { account_id: busy.accountId } }), 401);
+    assertIbmError(await api(busy, 'GET', '/v1/serviceids', { token: 'not.a.token', query: { account_id: busy.accountId } }), 401);
+    const basic = await settledAggregates(`action = 'iam-identity.authenticate' AND actor_apikey_id = '${keyId}'`, 2);
+    assert.equal(total(basic), 2);
+    assert.deepEqual(basic.map((r) => [r.mechanism, r.route, r.method, r.status, r.messageCode, r.accountId]),
+      [['basic-apikey', '/v1/serviceids', 'GET', 401, 'BXNIM0415E', '-']]);
+    const bearer = await settledAggregates("action = 'iam-identity.authenticate' AND mechanism = 'bearer' " +
+      "AND route = '/v1/serviceids'", 1);
+    assert.equal(bearer[0].status, 401);
+    assert.equal(bearer[0].messageCode, 'BXNIM0407E');
+    assert.deepEqual(await storedAggregates("route = '/v1/serviceids/{id}'"), [], 'no credentials: no record');
+    // A write refused for its credentials has its request and outcome records, and is counted here as well.
+    const write = await api(busy, 'POST', '/v1/serviceids', { apikey: wrong, json: { account_id: busy.accountId, name: 'x' } });
+    assertIbmError(write, 401);
+    const counted = await settledAggregates(`action = 'iam-identity.authenticate' AND actor_apikey_id = '${keyId}' ` +
+      "AND method = 'POST'", 1);
+    assert.equal(total(counted), 1, 'one credential check, counted once');
+  });
+
+  test('not fail-closed: tokens are issued while the trail cannot be written, and the counts arrive afterwards', async () => {
+    const { key, keyId } = await serviceIdWithKey(busy, busyAdmin);
+    await block(busy);
+    try {
+      for (let i = 0; i < 4; i++) assert.equal((await tokenRequest(busy.url, key)).status, 200);
+      await new Promise((r) => setTimeout(r, 4 * FLUSH_MS)); // several flushes fail meanwhile
+      assert.deepEqual(await storedAggregates(`target_id = '${keyId}'`), []);
+    } finally {
+      await unblock(busy);
+    }
+    assert.match(busy.stderr(), /"event":"audit_batch_flush_failed"/);
+    assert.equal((await tokenRequest(busy.url, key)).status, 200);
+    const stored = await settledAggregates(`target_id = '${keyId}' AND outcome = 'success'`, 5);
+    assert.equal(total(stored), 5, 'the counts kept through the failed flushes, none lost or doubled');
+  });
+
+  test('the chain verifies after token activity; verify reports the events the records count', async () => {
+    const issued = "action = 'iam-identity.token.create' AND outcome = 'success'";
+    const before = total(await storedAggregates(issued));
+    await Promise.all([1, 2, 3, 4, 5].map(() => getToken(busy.url, busy.apikey)));
+    assert.equal(total(await settledAggregates(issued, before + 5)), before + 5);
+    // Nothing is pending now and no request comes before verify: the table holds still.
+    const [records, events] = (await sql(busy, "SELECT count(*) || '|' || sum(count) FROM audit_events")).trim()
+      .split('|').map(Number);
+    const ok = await verify(busy);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, new RegExp(`audit chain intact: ${records} records verified \\(${events} events counted\\)`));
+    assert.ok(events > 0 && records > 0);
   });
 });
 

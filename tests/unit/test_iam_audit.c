@@ -7,7 +7,7 @@
  * reordered, inserted and forged records, a cut tail, a lost or forged
  * checkpoint, a wrong pepper), and concurrent appends from several threads
  * through two trails over two stores (two "nodes") that must leave one valid
- * chain. With IAMD_TEST_STORE set to a PostgreSQL URL every test runs on a
+ * chain, batches of records appended at once among them. With IAMD_TEST_STORE set to a PostgreSQL URL every test runs on a
  * fresh PostgreSQL database instead, except the tampering ones (they edit
  * the SQLite file; tests/api/audit.test.mjs tampers with PostgreSQL).
  */
@@ -268,7 +268,7 @@ static void test_documented_formats(void **state)
     struct byte_writer input = {.data = bytes, .length = 0};
     memset(bytes, 0, 32); /* prev_hash of seq 1 */
     input.length = 32;
-    memcpy(bytes + input.length, "iamd-audit-record-v1", 21);
+    memcpy(bytes + input.length, "iamd-audit-record-v2", 21);
     input.length += 21;
     put_u64(&input, 1);
     put_u64(&input, 1700000000123);
@@ -287,9 +287,13 @@ static void test_documented_formats(void **state)
         }
     }
     put_u64(&input, 404);
-    const uint8_t tail[] = {0, 0, 0, 9, 'n', 'o', 't', '_', 'f', 'o', 'u', 'n', 'd', 0xff, 0xff, 0xff, 0xff};
+    /* error_code, message_code (NULL), mechanism (NULL), count (0 means 1), window_start_ms (0 means time_ms). */
+    const uint8_t tail[] = {0, 0, 0, 9, 'n', 'o', 't', '_', 'f', 'o', 'u', 'n', 'd', 0xff, 0xff, 0xff, 0xff,
+                            0xff, 0xff, 0xff, 0xff};
     memcpy(bytes + input.length, tail, sizeof tail);
     input.length += sizeof tail;
+    put_u64(&input, 1);
+    put_u64(&input, 1700000000123);
 
     struct iam_hasher *chain = NULL, *head = NULL;
     uint8_t expected[32], mac[32];
@@ -357,6 +361,58 @@ static void test_chain_links(void **state)
     changed.actor_apikey_id = ""; /* NULL and "" differ */
     assert_int_equal(iam_audit_record_hash(f->audit, &changed, hash), IAM_OK);
     assert_memory_not_equal(hash, items[1].hash, 32);
+    /* The aggregate fields are in the hash too: a count or a window cannot be changed unnoticed. */
+    changed = items[1];
+    changed.count = 2;
+    assert_int_equal(iam_audit_record_hash(f->audit, &changed, hash), IAM_OK);
+    assert_memory_not_equal(hash, items[1].hash, 32);
+    changed = items[1];
+    changed.window_start_ms -= 1;
+    assert_int_equal(iam_audit_record_hash(f->audit, &changed, hash), IAM_OK);
+    assert_memory_not_equal(hash, items[1].hash, 32);
+    changed = items[1];
+    changed.mechanism = "bearer";
+    assert_int_equal(iam_audit_record_hash(f->audit, &changed, hash), IAM_OK);
+    assert_memory_not_equal(hash, items[1].hash, 32);
+}
+
+/* A batch takes consecutive seqs in one append, chained like single appends; verify adds up the counts. */
+static void test_append_batch(void **state)
+{
+    struct fixture *f = *state;
+    append_records(f, 2);
+    struct iam_audit_record batch[4];
+    for (int i = 0; i < 4; i++) {
+        batch[i] = record_of("ApiKey-x", "success", 200);
+        batch[i].phase = "aggregate";
+        batch[i].action = "iam-identity.token.create";
+        batch[i].mechanism = "urn:ibm:params:oauth:grant-type:apikey";
+        batch[i].count = 10 * (i + 1);
+        batch[i].time_ms = 1700000005000 + i;
+        batch[i].window_start_ms = 1700000000000;
+    }
+    assert_int_equal(iam_audit_append_batch(f->audit, f->arena, batch, 4), IAM_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(batch[i].seq, 3 + i);
+    assert_memory_equal(batch[1].prev_hash, batch[0].hash, 32);
+    append_records(f, 1);
+    struct iam_audit_verify_report report = verify(f, NULL);
+    assert_true(report.intact);
+    assert_int_equal(report.verified, 7);
+    assert_int_equal(report.events, 3 + 10 + 20 + 30 + 40);
+    size_t count = 0;
+    struct iam_audit_record *items = scan_all(f, &count);
+    assert_int_equal(count, 7);
+    assert_int_equal(items[3].count, 20);
+    assert_int_equal(items[3].window_start_ms, 1700000000000);
+    assert_int_equal(items[3].time_ms, 1700000005001);
+    assert_string_equal(items[3].mechanism, "urn:ibm:params:oauth:grant-type:apikey");
+    /* Bad batches: empty, too large, a record without its required fields (nothing is written). */
+    assert_int_equal(iam_audit_append_batch(f->audit, f->arena, batch, 0), IAM_EINVAL);
+    assert_int_equal(iam_audit_append_batch(f->audit, f->arena, batch, IAM_STORE_AUDIT_INSERT_MAX + 1), IAM_EINVAL);
+    batch[2].route = NULL;
+    assert_int_equal(iam_audit_append_batch(f->audit, f->arena, batch, 4), IAM_EINVAL);
+    assert_int_equal(verify(f, NULL).verified, 7);
 }
 
 static void test_strings_cleaned(void **state)
@@ -501,7 +557,8 @@ static void test_detects_inserted_record(void **state)
               "UPDATE audit_events SET seq = seq - 999 WHERE seq > 1000;"
               "INSERT INTO audit_events SELECT 4, time_ms, request_id, phase, actor_iam_id, actor_account_id, "
               "actor_apikey_id, client_address, action, method, route, account_id, target_type, 'ServiceId-forged', "
-              "outcome, status, error_code, message_code, hash, randomblob(32) FROM audit_events WHERE seq = 3");
+              "outcome, status, error_code, message_code, mechanism, count, window_start_ms, hash, randomblob(32) "
+              "FROM audit_events WHERE seq = 3");
     assert_broken_at(f, 4);
 }
 
@@ -514,7 +571,8 @@ static void test_detects_forged_append(void **state)
     /* A record appended behind iamd's back, checkpoint moved along: neither can carry a valid MAC. */
     tamper(f, "INSERT INTO audit_events SELECT 7, time_ms, request_id, phase, actor_iam_id, actor_account_id, "
               "actor_apikey_id, client_address, action, method, route, account_id, target_type, target_id, "
-              "outcome, status, error_code, message_code, hash, randomblob(32) FROM audit_events WHERE seq = 6;"
+              "outcome, status, error_code, message_code, mechanism, count, window_start_ms, hash, randomblob(32) "
+              "FROM audit_events WHERE seq = 6;"
               "UPDATE meta SET value = '7:' || lower(hex(randomblob(32))) WHERE key = 'audit_head'");
     assert_broken_at(f, 7);
 }
@@ -577,6 +635,7 @@ struct writer {
     struct iam_audit *audit;
     int appends;
     int failures;
+    bool batches; /* appends 3 records at a time */
 };
 
 static void *writer_run(void *argument)
@@ -587,10 +646,14 @@ static void *writer_run(void *argument)
         writer->failures = writer->appends;
         return NULL;
     }
-    for (int i = 0; i < writer->appends; i++) {
-        struct iam_audit_record record = record_of("ServiceId-concurrent", "success", 200);
-        if (iam_audit_append(writer->audit, arena, &record) != IAM_OK)
-            writer->failures++;
+    for (int i = 0; i < writer->appends;) {
+        struct iam_audit_record records[3];
+        size_t count = writer->batches && writer->appends - i >= 3 ? 3 : 1;
+        for (size_t j = 0; j < count; j++)
+            records[j] = record_of("ServiceId-concurrent", "success", 200);
+        if (iam_audit_append_batch(writer->audit, arena, records, count) != IAM_OK)
+            writer->failures += (int)count;
+        i += (int)count;
     }
     iam_arena_free(arena);
     return NULL;
@@ -616,7 +679,7 @@ static void test_concurrent_appends(void **state)
     pthread_t threads[THREADS];
     struct writer writers[THREADS];
     for (int i = 0; i < THREADS; i++) {
-        writers[i] = (struct writer){.audit = i % 2 ? second : f->audit, .appends = EACH};
+        writers[i] = (struct writer){.audit = i % 2 ? second : f->audit, .appends = EACH, .batches = i >= 3};
         assert_int_equal(pthread_create(&threads[i], NULL, writer_run, &writers[i]), 0);
     }
     for (int i = 0; i < THREADS; i++) {
@@ -638,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_mode_parse),
         cmocka_unit_test_setup_teardown(test_documented_formats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chain_links, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_strings_cleaned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_intact_and_anchor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_pepper, setup, teardown),

@@ -3,7 +3,9 @@
  * a flush writes the counted uses; a flush that fails because the database is
  * away (the store's test hook) keeps them, uses counted meanwhile are added,
  * and the next flush writes the sum, none lost; memory is bounded by the
- * number of distinct keys (the capacity), not by uses or outage length.
+ * number of distinct keys (the capacity), not by uses or outage length; a
+ * companion batcher (the audit trail's) is flushed by the same thread, every
+ * interval and once more at the end.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,9 +14,11 @@
 
 #include <cmocka.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/arena.h"
 #include "common/log.h"
@@ -185,12 +189,46 @@ static void capacity_bounds_memory(void **state)
     assert_int_equal(count, 1);
 }
 
+static void count_call(void *context)
+{
+    atomic_fetch_add((atomic_int *)context, 1);
+}
+
+/* The companion runs on the batcher's thread every interval, and once more when the batcher is freed. */
+static void companion_shares_the_thread(void **state)
+{
+    struct fixture *f = *state;
+    atomic_int calls;
+    atomic_init(&calls, 0);
+    struct iam_usage *fast = NULL;
+    assert_int_equal(iam_usage_new(f->service.store, 10, &fast), IAM_OK);
+    iam_usage_set_companion(fast, count_call, &calls);
+    for (int waited = 0; waited < 5000 && atomic_load(&calls) < 3; waited += 10)
+        usleep(10 * 1000);
+    assert_true(atomic_load(&calls) >= 3);
+    iam_usage_set_companion(fast, NULL, NULL); /* removed: no more calls */
+    usleep(50 * 1000);
+    int removed_at = atomic_load(&calls);
+    usleep(50 * 1000);
+    assert_int_equal(atomic_load(&calls), removed_at);
+    iam_usage_set_companion(fast, count_call, &calls);
+    struct iam_usage *slow = NULL;
+    atomic_int final_calls;
+    atomic_init(&final_calls, 0);
+    assert_int_equal(iam_usage_new(f->service.store, 3600 * 1000, &slow), IAM_OK);
+    iam_usage_set_companion(slow, count_call, &final_calls);
+    iam_usage_free(slow); /* no interval has passed: only the final call */
+    assert_int_equal(atomic_load(&final_calls), 1);
+    iam_usage_free(fast);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(flush_writes_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_flush_keeps_every_count, setup, teardown),
         cmocka_unit_test_setup_teardown(capacity_bounds_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(companion_shares_the_thread, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

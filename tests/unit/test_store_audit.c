@@ -3,7 +3,9 @@
  * SQLite, or with IAMD_TEST_STORE set to a PostgreSQL URL on PostgreSQL
  * (one fresh database per test): head, the seq = head + 1 insert rule, the
  * checkpoint, account-scoped lists with every filter and keyset paging, get,
- * scan, the append-only triggers, and that audit writes leave the revision.
+ * scan, the append-only triggers, that audit writes leave the revision, and
+ * batch inserts (all or nothing, one checkpoint, the same seq rule) with the
+ * aggregate columns (mechanism, count, window_start_ms).
  * The hashes here are arbitrary bytes: the chain is iam/audit.c's job
  * (test_iam_audit.c).
  */
@@ -182,6 +184,8 @@ static struct iam_audit_record record_for(int64_t seq, const char *account, cons
         .status = strcmp(outcome, "pending") == 0 ? 0 : strcmp(outcome, "success") == 0 ? 201 : 403,
         .error_code = strcmp(outcome, "failure") == 0 ? "forbidden" : NULL,
         .message_code = strcmp(outcome, "failure") == 0 ? "BXNIM0513E" : NULL,
+        .count = 1,
+        .window_start_ms = 1700000000000 + seq * 1000,
     };
     memset(record.prev_hash, (int)(seq - 1), sizeof record.prev_hash);
     memset(record.hash, (int)seq, sizeof record.hash);
@@ -271,6 +275,12 @@ static void test_insert_arguments(void **state)
     record.seq = 0;
     assert_int_equal(iam_store_audit_insert(f->store, &record, "1:cp"), IAM_EINVAL);
     record.seq = 1;
+    record.count = 0; /* a record stands for at least one request */
+    assert_int_equal(iam_store_audit_insert(f->store, &record, "1:cp"), IAM_EINVAL);
+    record.count = 1;
+    record.window_start_ms = record.time_ms + 1; /* a window cannot start after its last request */
+    assert_int_equal(iam_store_audit_insert(f->store, &record, "1:cp"), IAM_EINVAL);
+    record.window_start_ms = record.time_ms;
     insert(f, &record);
     struct iam_audit_query query = {.account_id = ACCOUNT_A, .limit = 0};
     struct iam_audit_record *items = NULL;
@@ -296,6 +306,10 @@ static void test_round_trip(void **state)
     struct fixture *f = *state;
     struct iam_audit_record written = record_for(1, ACCOUNT_A, "IBMid-ALICE", "a.b.c", "failure");
     written.actor_apikey_id = "ApiKey-1";
+    written.phase = "aggregate";
+    written.mechanism = "urn:ibm:params:oauth:grant-type:apikey";
+    written.count = 4242;
+    written.window_start_ms = written.time_ms - 999;
     insert(f, &written);
     struct iam_audit_record bare = record_for(2, ACCOUNT_A, NULL, "a.b.c", "pending");
     bare.actor_account_id = NULL;
@@ -309,7 +323,10 @@ static void test_round_trip(void **state)
     assert_int_equal(read.seq, 1);
     assert_int_equal(read.time_ms, written.time_ms);
     assert_string_equal(read.request_id, written.request_id);
-    assert_string_equal(read.phase, "outcome");
+    assert_string_equal(read.phase, "aggregate");
+    assert_string_equal(read.mechanism, "urn:ibm:params:oauth:grant-type:apikey");
+    assert_int_equal(read.count, 4242);
+    assert_int_equal(read.window_start_ms, written.time_ms - 999);
     assert_string_equal(read.actor_iam_id, "IBMid-ALICE");
     assert_string_equal(read.actor_account_id, ACCOUNT_A);
     assert_string_equal(read.actor_apikey_id, "ApiKey-1");
@@ -335,7 +352,65 @@ static void test_round_trip(void **state)
     assert_null(read.target_type);
     assert_null(read.target_id);
     assert_null(read.error_code);
+    assert_null(read.mechanism);
+    assert_int_equal(read.count, 1);
+    assert_int_equal(read.window_start_ms, bare.time_ms);
     assert_int_equal(read.status, 0);
+}
+
+/* A batch is stored whole or not at all, behind one seq check and one checkpoint. */
+static void test_insert_batch(void **state)
+{
+    struct fixture *f = *state;
+    struct iam_audit_record first = record_for(1, ACCOUNT_A, "IBMid-ALICE", "a.b.c", "success");
+    insert(f, &first);
+    struct iam_audit_record batch[3];
+    for (int64_t i = 0; i < 3; i++) {
+        batch[i] = record_for(2 + i, ACCOUNT_A, "IBMid-ALICE", "iam-identity.token.create", "success");
+        batch[i].phase = "aggregate";
+        batch[i].count = 10 + i;
+    }
+    /* Seqs that do not follow each other, an empty batch, one too many: refused before the database. */
+    batch[1].seq = 5;
+    assert_int_equal(iam_store_audit_insert_batch(f->store, batch, 3, "4:cp"), IAM_EINVAL);
+    batch[1].seq = 3;
+    assert_int_equal(iam_store_audit_insert_batch(f->store, batch, 0, "4:cp"), IAM_EINVAL);
+    assert_int_equal(iam_store_audit_insert_batch(f->store, batch, IAM_STORE_AUDIT_INSERT_MAX + 1, "4:cp"),
+                     IAM_EINVAL);
+    /* A stale head: the whole batch is refused and nothing of it is stored. */
+    struct iam_audit_record stale[2] = {record_for(1, ACCOUNT_A, "IBMid-X", "a.b.c", "success"),
+                                        record_for(2, ACCOUNT_A, "IBMid-X", "a.b.c", "success")};
+    assert_int_equal(iam_store_audit_insert_batch(f->store, stale, 2, "2:stale"), IAM_ECONFLICT);
+    /* A failure inside the transaction (the third row is refused): the first two are rolled back. */
+    raw_exec(f->path, is_postgres(f->path)
+                          ? "ALTER TABLE audit_events ADD CONSTRAINT test_block CHECK (seq <> 4) NOT VALID"
+                          : "CREATE TRIGGER test_block BEFORE INSERT ON audit_events WHEN NEW.seq = 4 "
+                            "BEGIN SELECT RAISE(ABORT, 'blocked'); END");
+    assert_int_not_equal(iam_store_audit_insert_batch(f->store, batch, 3, "4:cp"), IAM_OK);
+    int64_t seq = 0;
+    uint8_t hash[IAM_AUDIT_HASH_SIZE];
+    assert_int_equal(iam_store_audit_head(f->store, &seq, hash), IAM_OK);
+    assert_int_equal(seq, 1);
+    const char *checkpoint = NULL;
+    assert_int_equal(iam_store_meta_get(f->store, f->arena, IAM_AUDIT_HEAD_META_KEY, &checkpoint), IAM_OK);
+    assert_string_equal(checkpoint, "1:cp");
+    raw_exec(f->path, is_postgres(f->path) ? "ALTER TABLE audit_events DROP CONSTRAINT test_block"
+                                           : "DROP TRIGGER test_block");
+    /* Now it goes in whole, in order, with one checkpoint: the last record's. */
+    assert_int_equal(iam_store_audit_insert_batch(f->store, batch, 3, "4:cp"), IAM_OK);
+    assert_int_equal(iam_store_audit_head(f->store, &seq, hash), IAM_OK);
+    assert_int_equal(seq, 4);
+    assert_int_equal(iam_store_meta_get(f->store, f->arena, IAM_AUDIT_HEAD_META_KEY, &checkpoint), IAM_OK);
+    assert_string_equal(checkpoint, "4:cp");
+    struct iam_audit_record *items = NULL;
+    size_t count = 0;
+    assert_int_equal(iam_store_audit_scan(f->store, f->arena, 1, 10, &items, &count), IAM_OK);
+    assert_int_equal(count, 3);
+    for (size_t i = 0; i < count; i++) {
+        assert_int_equal(items[i].seq, 2 + (int64_t)i);
+        assert_int_equal(items[i].count, 10 + (int64_t)i);
+        assert_string_equal(items[i].phase, "aggregate");
+    }
 }
 
 static void test_get_is_account_scoped(void **state)
@@ -462,6 +537,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_head_insert_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_is_account_scoped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_scope_filters_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan, setup, teardown),

@@ -316,7 +316,8 @@ static void populate(struct iam_store *store, struct iam_arena *arena)
     struct iam_audit_record audit = {.seq = 1, .time_ms = 1700000030000, .request_id = "req-1",
                                      .phase = "request", .actor_iam_id = "IBMid-owner", .action = "POST /v1/serviceids",
                                      .method = "POST", .route = "/v1/serviceids", .account_id = ACCOUNT_A,
-                                     .outcome = "pending", .status = 0};
+                                     .outcome = "pending", .status = 0, .mechanism = "bearer", .count = 3,
+                                     .window_start_ms = 1700000029000};
     memset(audit.prev_hash, 0, sizeof audit.prev_hash);
     memset(audit.hash, 0xab, sizeof audit.hash);
     assert_int_equal(iam_store_audit_insert(store, &audit, "1:abab"), IAM_OK);

@@ -6,7 +6,8 @@
  *
  * The database and the pepper are found exactly as iamd finds them (the
  * same flags and IAMD_* environment variables, see commands.h); the pepper
- * is read, never created. Prints the number of records verified and the head
+ * is read, never created. Prints the number of records verified (and the
+ * events they count: an aggregate record of token requests counts many) and the head
  * (seq and hash, worth keeping outside the database as an anchor for a
  * later run), or the first broken seq and why. Exit status: 0 intact,
  * 1 broken, 2 bad usage, 3 the check could not run (no pepper, database
@@ -60,7 +61,8 @@ static void print_report(const struct iam_audit_verify_report *report)
     char hex[2 * IAM_AUDIT_HASH_SIZE + 1];
     iam_hex_encode(report->head_hash, IAM_AUDIT_HASH_SIZE, hex);
     if (report->intact) {
-        printf("audit chain intact: %lld records verified\n", (long long)report->verified);
+        printf("audit chain intact: %lld records verified (%lld events counted)\n", (long long)report->verified,
+               (long long)report->events);
         if (report->head_seq > 0)
             printf("head: %lld:%s\n", (long long)report->head_seq, hex);
         return;

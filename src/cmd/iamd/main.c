@@ -109,7 +109,9 @@ static size_t settings_table(struct iamd_settings *settings, struct iam_setting 
         INTEGER("clock-leeway", "IAMD_CLOCK_LEEWAY", "30", 0, 300, "Seconds of clock skew accepted in tokens.",
                 clock_leeway),
         INTEGER("usage-flush-ms", "IAMD_USAGE_FLUSH_MS", "1000", 10, 600000,
-                "How often API-key usage counters are written, in milliseconds.", usage_flush_ms),
+                "How often API-key usage counters and the audit records of tokens and failed "
+                "authentications are written, in milliseconds.",
+                usage_flush_ms),
         INTEGER("max-body", "IAMD_MAX_BODY", "65536", 1024, 16777216, "Largest request body in bytes.", max_body),
         INTEGER("max-connections", "IAMD_MAX_CONNECTIONS", "1024", 1, 100000, "Most concurrent connections.",
                 max_connections),
