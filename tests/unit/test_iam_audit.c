@@ -32,8 +32,8 @@
 #include "crypto/hash.h"
 #include "iam/audit.h"
 #include "store/store.h"
-#include "support/store_location.h"
 #include "store/store_audit.h"
+#include "support/store_location.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define RECORDS 6

@@ -30,9 +30,9 @@
 #include "common/arena.h"
 #include "common/log.h"
 #include "store/store.h"
-#include "support/store_location.h"
 #include "store/store_access.h"
 #include "store/store_activity.h"
+#include "support/store_location.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ACCOUNT_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"

@@ -27,8 +27,8 @@
 #include "common/arena.h"
 #include "common/log.h"
 #include "store/store.h"
-#include "support/store_location.h"
 #include "store/store_audit.h"
+#include "support/store_location.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ACCOUNT_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"

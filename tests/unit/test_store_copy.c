@@ -31,12 +31,12 @@
 #include "common/log.h"
 #include "store/copy.h"
 #include "store/store.h"
-#include "support/store_location.h"
 #include "store/store_access.h"
 #include "store/store_activity.h"
 #include "store/store_audit.h"
 #include "store/store_sessions.h"
 #include "store/tables.h"
+#include "support/store_location.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ACCOUNT_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"

@@ -31,8 +31,8 @@
 #include "crypto/random.h"
 #include "iam/keyring.h"
 #include "store/store.h"
-#include "support/store_location.h"
 #include "store/store_access.h"
+#include "support/store_location.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
