@@ -33,6 +33,7 @@
  * and GET /v1/audit/events/{seq}, both behind iam-identity.audit.read.
  */
 #include "api/audit_api.h"
+#include "api/pagination.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +52,6 @@
 #define AUDIT_FILTER_MAX IAM_AUDIT_FIELD_MAX
 #define AUDIT_PAGETOKEN_MAX 2048
 #define AUDIT_LINK_MAX 8192
-#define AUDIT_TIME_TEXT_SIZE 40
 
 /* --- the route table --- */
 
@@ -445,23 +445,6 @@ void iam_api_audit_count(struct iam_api *api, const struct iam_http_request *req
 
 /* --- rendering --- */
 
-static json_t *time_json(int64_t milliseconds)
-{
-    char text[AUDIT_TIME_TEXT_SIZE];
-    time_t seconds = (time_t)(milliseconds / 1000);
-    int remainder = (int)(milliseconds % 1000);
-    if (remainder < 0) {
-        remainder += 1000;
-        seconds -= 1;
-    }
-    struct tm parts;
-    if (!gmtime_r(&seconds, &parts))
-        return json_string("");
-    size_t length = strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &parts);
-    snprintf(text + length, sizeof text - length, ".%03dZ", remainder);
-    return json_string(text);
-}
-
 static json_t *hash_json(const uint8_t hash[IAM_AUDIT_HASH_SIZE])
 {
     char hex[2 * IAM_AUDIT_HASH_SIZE + 1];
@@ -477,8 +460,8 @@ static json_t *event_json(const struct iam_audit_record *record)
     json_t *target = json_pack("{s:s?,s:s?,s:s?}", "account_id", record->account_id, "type", record->target_type,
                                "id", record->target_id);
     return json_pack("{s:I,s:o,s:o,s:I,s:s?,s:s?,s:o,s:s?,s:s?,s:s?,s:s?,s:o,s:s?,s:I,s:s?,s:s?,s:o,s:o}", "seq",
-                     (json_int_t)record->seq, "time", time_json(record->time_ms), "window_start",
-                     time_json(record->window_start_ms), "count", (json_int_t)record->count, "request_id",
+                     (json_int_t)record->seq, "time", iam_api_time_ms_json(record->time_ms), "window_start",
+                     iam_api_time_ms_json(record->window_start_ms), "count", (json_int_t)record->count, "request_id",
                      record->request_id, "phase", record->phase, "actor", actor, "action", record->action, "method",
                      record->method, "route", record->route, "mechanism", record->mechanism, "target", target,
                      "outcome", record->outcome, "status", (json_int_t)record->status, "error_code",
@@ -549,18 +532,8 @@ static enum iam_result page_parse(const struct iam_http_request *request, struct
     memset(page, 0, sizeof *page);
     page->limit = AUDIT_LIMIT_DEFAULT;
     const char *limit = iam_http_query(request, "limit");
-    if (limit) {
-        size_t length = strlen(limit);
-        int64_t value = 0;
-        bool digits = length > 0 && length <= 3;
-        for (size_t i = 0; digits && i < length; i++) {
-            digits = limit[i] >= '0' && limit[i] <= '9';
-            value = value * 10 + (limit[i] - '0');
-        }
-        if (!digits || value < 1 || value > IAM_STORE_LIST_LIMIT_MAX)
-            return bad_query(err, "The query parameter limit must be a number from 1 to 100.");
-        page->limit = value;
-    }
+    if (limit && !iam_api_page_size_parse(limit, IAM_STORE_LIST_LIMIT_MAX, &page->limit))
+        return bad_query(err, "The query parameter limit must be a number from 1 to 100.");
     const char *token = iam_http_query(request, "pagetoken");
     if (token)
         return token_decode(request->arena, token, page, err);
@@ -619,24 +592,15 @@ static enum iam_result query_from_page(const struct audit_page *page, struct iam
     return result;
 }
 
-static bool unreserved(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.' || c == '~';
-}
-
 static enum iam_result append_parameter(struct iam_buf *buf, const char *name, const char *value)
 {
-    static const char hex[] = "0123456789ABCDEF";
     enum iam_result result = iam_buf_append_str(buf, buf->length ? "&" : "?");
     if (result == IAM_OK)
         result = iam_buf_append_str(buf, name);
     if (result == IAM_OK)
         result = iam_buf_append_str(buf, "=");
-    for (const unsigned char *p = (const unsigned char *)value; result == IAM_OK && *p; p++) {
-        char escaped[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-        result = unreserved(*p) ? iam_buf_append(buf, p, 1) : iam_buf_append(buf, escaped, 3);
-    }
+    if (result == IAM_OK)
+        result = iam_api_append_url_encoded(buf, value);
     return result;
 }
 

@@ -18,11 +18,11 @@
 
 #include "api/api.h"
 #include "api/groups_api.h"
+#include "api/pagination.h"
 #include "common/buf.h"
 #include "iam/groups.h"
 
 #define HREF_MAX 4096
-#define TIME_MS_TEXT_SIZE 32
 
 static const char *const create_fields[] = {"name", "description", NULL};
 static const char *const update_fields[] = {"name", "description", NULL};
@@ -52,42 +52,6 @@ static void groups_fail_with(struct iam_http_request *request, struct iam_http_r
     groups_fail(request, response, &err);
 }
 
-/* "2023-06-23T21:52:23.443Z". */
-static json_t *time_ms_json(int64_t milliseconds)
-{
-    char text[TIME_MS_TEXT_SIZE];
-    time_t seconds = (time_t)(milliseconds / 1000);
-    int remainder = (int)(milliseconds % 1000);
-    if (remainder < 0) {
-        remainder += 1000;
-        seconds -= 1;
-    }
-    struct tm parts;
-    if (!gmtime_r(&seconds, &parts))
-        return json_string("");
-    size_t length = strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &parts);
-    snprintf(text + length, sizeof text - length, ".%03dZ", remainder);
-    return json_string(text);
-}
-
-static bool unreserved(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.' || c == '~';
-}
-
-static enum iam_result append_encoded(struct iam_buf *buf, const char *text)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        char escaped[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-        enum iam_result result = unreserved(*p) ? iam_buf_append(buf, p, 1) : iam_buf_append(buf, escaped, 3);
-        if (result != IAM_OK)
-            return result;
-    }
-    return IAM_OK;
-}
-
 /* The public base URL without a trailing slash, in the arena. */
 static const char *base_url(struct iam_http_request *request, const struct iam_api *api)
 {
@@ -107,10 +71,10 @@ static const char *group_href(struct iam_http_request *request, const struct iam
     const char *href = NULL;
     const char *base = base_url(request, api);
     if (!base || iam_buf_append_str(&buf, base) != IAM_OK || iam_buf_append_str(&buf, "/v2/groups/") != IAM_OK ||
-        append_encoded(&buf, group_id) != IAM_OK)
+        iam_api_append_url_encoded(&buf, group_id) != IAM_OK)
         goto out;
     if (member_iam_id &&
-        (iam_buf_append_str(&buf, "/members/") != IAM_OK || append_encoded(&buf, member_iam_id) != IAM_OK))
+        (iam_buf_append_str(&buf, "/members/") != IAM_OK || iam_api_append_url_encoded(&buf, member_iam_id) != IAM_OK))
         goto out;
     href = iam_arena_strndup(request->arena, buf.data, buf.length);
 out:
@@ -130,9 +94,9 @@ static json_t *group_json(struct iam_http_request *request, const struct iam_api
     if (!href)
         return NULL;
     json_t *object = json_pack("{s:s,s:s,s:s,s:o,s:s,s:o,s:s,s:s}", "id", group->id, "name", group->name ? group->name : "",
-                               "account_id", group->account_id, "created_at", time_ms_json(group->created_at_ms),
+                               "account_id", group->account_id, "created_at", iam_api_time_ms_json(group->created_at_ms),
                                "created_by_id", group->created_by ? group->created_by : "", "last_modified_at",
-                               time_ms_json(group->modified_at_ms), "last_modified_by_id",
+                               iam_api_time_ms_json(group->modified_at_ms), "last_modified_by_id",
                                group->modified_by ? group->modified_by : "", "href", href);
     if (!object)
         return NULL;
@@ -280,10 +244,10 @@ static bool copy_parameter(void *context, const char *name, const char *value)
     struct query_copy *copy = context;
     if (strcmp(name, "limit") == 0 || strcmp(name, "offset") == 0)
         return true;
-    if ((copy->result = append_encoded(copy->buf, name)) != IAM_OK)
+    if ((copy->result = iam_api_append_url_encoded(copy->buf, name)) != IAM_OK)
         return false;
     if (value && ((copy->result = iam_buf_append_str(copy->buf, "=")) != IAM_OK ||
-                  (copy->result = append_encoded(copy->buf, value)) != IAM_OK))
+                  (copy->result = iam_api_append_url_encoded(copy->buf, value)) != IAM_OK))
         return false;
     copy->result = iam_buf_append_str(copy->buf, "&");
     return copy->result == IAM_OK;
@@ -558,7 +522,7 @@ static void add_members(struct iam_http_request *request, struct iam_http_respon
                                  outcome->type, "status_code", outcome->status, "trace", request->request_id);
         bool complete = item != NULL;
         if (complete && outcome->status == 200)
-            complete = json_object_set_new(item, "created_at", time_ms_json(outcome->created_at_ms)) == 0 &&
+            complete = json_object_set_new(item, "created_at", iam_api_time_ms_json(outcome->created_at_ms)) == 0 &&
                        json_object_set_new(item, "created_by_id", json_string(outcome->created_by)) == 0;
         json_t *errors = item_errors(outcome);
         if (complete && errors)
@@ -616,7 +580,7 @@ static void list_members(struct iam_http_request *request, struct iam_http_respo
         const char *href = group_href(request, api, group_id, member->iam_id);
         json_t *item = href ? json_pack("{s:s,s:s,s:s,s:o,s:s,s:s}", "iam_id", member->iam_id, "type",
                                         member->type ? member->type : "", "membership_type", "static", "created_at",
-                                        time_ms_json(member->created_at_ms), "created_by_id",
+                                        iam_api_time_ms_json(member->created_at_ms), "created_by_id",
                                         member->created_by ? member->created_by : "", "href", href)
                             : NULL;
         bool complete = item != NULL;

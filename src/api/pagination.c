@@ -4,8 +4,10 @@
  */
 #include "api/pagination.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "common/ids.h"
@@ -92,6 +94,21 @@ out:
     return result;
 }
 
+bool iam_api_page_size_parse(const char *text, int64_t max, int64_t *value)
+{
+    size_t length = strlen(text);
+    int64_t number = 0;
+    bool digits = length > 0 && length <= 3;
+    for (size_t i = 0; digits && i < length; i++) {
+        digits = text[i] >= '0' && text[i] <= '9';
+        number = number * 10 + (text[i] - '0');
+    }
+    if (!digits || number < 1 || number > max)
+        return false;
+    *value = number;
+    return true;
+}
+
 enum iam_result iam_api_page_parse(const struct iam_http_request *request, const char *const *filter_names,
                                    struct iam_api_page *page, struct iam_error *err)
 {
@@ -99,18 +116,8 @@ enum iam_result iam_api_page_parse(const struct iam_http_request *request, const
     page->limit = IAM_API_PAGESIZE_DEFAULT;
     page->filter_names = filter_names;
     const char *size = iam_http_query(request, "pagesize");
-    if (size) {
-        size_t length = strlen(size);
-        int64_t value = 0;
-        bool digits = length > 0 && length <= 3;
-        for (size_t i = 0; digits && i < length; i++) {
-            digits = size[i] >= '0' && size[i] <= '9';
-            value = value * 10 + (size[i] - '0');
-        }
-        if (!digits || value < 1 || value > IAM_API_PAGESIZE_MAX)
-            return bad_page(err, "The query parameter pagesize must be a number from 1 to 100.");
-        page->limit = value;
-    }
+    if (size && !iam_api_page_size_parse(size, IAM_API_PAGESIZE_MAX, &page->limit))
+        return bad_page(err, "The query parameter pagesize must be a number from 1 to 100.");
     const char *token = iam_http_query(request, "pagetoken");
     if (token)
         return decode_token(request->arena, token, filter_names, page, err);
@@ -160,7 +167,7 @@ static bool unreserved(unsigned char c)
            c == '.' || c == '~';
 }
 
-static enum iam_result append_encoded(struct iam_buf *buf, const char *text)
+enum iam_result iam_api_append_url_encoded(struct iam_buf *buf, const char *text)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
@@ -185,10 +192,10 @@ static bool copy_parameter(void *context, const char *name, const char *value)
         return true;
     if (copy->buf->length > 0 && (copy->result = iam_buf_append_str(copy->buf, "&")) != IAM_OK)
         return false;
-    if ((copy->result = append_encoded(copy->buf, name)) != IAM_OK)
+    if ((copy->result = iam_api_append_url_encoded(copy->buf, name)) != IAM_OK)
         return false;
     if (value && ((copy->result = iam_buf_append_str(copy->buf, "=")) != IAM_OK ||
-                  (copy->result = append_encoded(copy->buf, value)) != IAM_OK))
+                  (copy->result = iam_api_append_url_encoded(copy->buf, value)) != IAM_OK))
         return false;
     return true;
 }
@@ -334,6 +341,23 @@ json_t *iam_api_time_json(int64_t when)
 {
     char text[IAM_TIME_TEXT_SIZE];
     iam_time_format_ibm(when, text);
+    return json_string(text);
+}
+
+json_t *iam_api_time_ms_json(int64_t milliseconds)
+{
+    char text[40]; /* room for any year gmtime_r accepts */
+    time_t seconds = (time_t)(milliseconds / 1000);
+    int remainder = (int)(milliseconds % 1000);
+    if (remainder < 0) {
+        remainder += 1000;
+        seconds -= 1;
+    }
+    struct tm parts;
+    if (!gmtime_r(&seconds, &parts))
+        return json_string("");
+    size_t length = strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &parts);
+    snprintf(text + length, sizeof text - length, ".%03dZ", remainder);
     return json_string(text);
 }
 

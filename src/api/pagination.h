@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "api/api.h"
+#include "common/buf.h"
 #include "common/error.h"
 #include "http/http.h"
 #include "iam/apikeys.h"
@@ -98,10 +99,21 @@ enum iam_result iam_api_body_time(const json_t *body, const char *name, bool *pr
 /* Wipes a body member's string in place (a client-supplied key value) before the body is released. */
 void iam_api_body_wipe_string(json_t *body, const char *name);
 
+/* --- query helpers shared by the resource files --- */
+
+/* True when `text` is a decimal page size from 1 to `max` (at most three digits), stored in *value. */
+bool iam_api_page_size_parse(const char *text, int64_t max, int64_t *value);
+
+/* Appends `text` percent-encoded (all but RFC 3986's unreserved characters) to `buf`. */
+enum iam_result iam_api_append_url_encoded(struct iam_buf *buf, const char *text) IAM_MUST_CHECK;
+
 /* --- renderers shared by the resource files (new references; NULL when out of memory) --- */
 
 /* An IBM timestamp string ("YYYY-MM-DDTHH:MM+0000"). */
 json_t *iam_api_time_json(int64_t when);
+
+/* A timestamp with milliseconds, as access groups and audit records show them: "2023-06-23T21:52:23.443Z". */
+json_t *iam_api_time_ms_json(int64_t milliseconds);
 
 /* IBM's EnityHistoryRecord array. */
 json_t *iam_api_history_json(const struct iam_history_record *items, size_t count);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "api/access_api.h"
+#include "api/pagination.h"
 #include "common/buf.h"
 #include "iam/policies.h"
 
@@ -91,29 +92,6 @@ enum iam_result iam_api_access_query_integer(const struct iam_http_request *requ
 
 /* --- links --- */
 
-static bool unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-           c == '_' || c == '~';
-}
-
-static enum iam_result append_encoded(struct iam_buf *buf, const char *text)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        enum iam_result result;
-        if (unreserved(*p)) {
-            result = iam_buf_append(buf, p, 1);
-        } else {
-            char escaped[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            result = iam_buf_append(buf, escaped, 3);
-        }
-        if (result != IAM_OK)
-            return result;
-    }
-    return IAM_OK;
-}
-
 struct query_copy {
     struct iam_buf *buf;
     enum iam_result result;
@@ -125,10 +103,10 @@ static bool copy_parameter(void *context, const char *name, const char *value)
     if (strcmp(name, "start") == 0)
         return true;
     if ((copy->result = iam_buf_append_str(copy->buf, copy->buf->length ? "&" : "?")) != IAM_OK ||
-        (copy->result = append_encoded(copy->buf, name)) != IAM_OK)
+        (copy->result = iam_api_append_url_encoded(copy->buf, name)) != IAM_OK)
         return false;
     if (value && ((copy->result = iam_buf_append_str(copy->buf, "=")) != IAM_OK ||
-                  (copy->result = append_encoded(copy->buf, value)) != IAM_OK))
+                  (copy->result = iam_api_append_url_encoded(copy->buf, value)) != IAM_OK))
         return false;
     return true;
 }

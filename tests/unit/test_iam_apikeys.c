@@ -28,6 +28,7 @@
 #include "iam/service_ids.h"
 #include "iam/usage.h"
 #include "store/store.h"
+#include "support/service_fixture.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ACCOUNT_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -36,8 +37,7 @@
 #define SUPPLIED_VALUE "abcdefghijklmnopqrstuvwxyz0123456789-_.~ABCD"
 
 struct fixture {
-    char directory[64];
-    char location[128];
+    char directory[TEST_SERVICE_DIRECTORY_SIZE];
     struct iam_service service;
     struct iam_arena *arena;
     struct iam_principal user_a; /* a user of account A */
@@ -61,26 +61,13 @@ static int setup(void **state)
     if (!f)
         return -1;
     iam_log_set_level(IAM_LOG_WARN);
-    snprintf(f->directory, sizeof f->directory, "/tmp/iamd-apikeys-XXXXXX");
-    if (!mkdtemp(f->directory))
-        goto fail;
-    snprintf(f->location, sizeof f->location, "sqlite:%s/iamd.db", f->directory);
-    struct iam_error err;
-    uint8_t pepper[32];
-    iam_service_options_default(&f->service.options);
-    if (iam_store_open(f->location, &f->service.store, &err) != IAM_OK ||
-        iam_random_bytes(pepper, sizeof pepper) != IAM_OK ||
-        iam_hasher_new(pepper, sizeof pepper, &f->service.hasher) != IAM_OK ||
-        iam_random_bytes(f->service.kek, sizeof f->service.kek) != IAM_OK ||
-        iam_usage_new(f->service.store, 3600 * 1000, &f->service.usage) != IAM_OK)
+    if (test_service_open(&f->service, f->directory, "apikeys", true) != IAM_OK)
         goto fail;
     f->arena = iam_arena_new();
     insert_account(f->service.store, ACCOUNT_A, USER_A, "a@example.com");
     insert_account(f->service.store, ACCOUNT_B, USER_B, "b@example.com");
-    f->user_a = (struct iam_principal){
-        .kind = IAM_PRINCIPAL_USER, .iam_id = USER_A, .account_id = ACCOUNT_A, .subject_id = USER_A};
-    f->user_b = (struct iam_principal){
-        .kind = IAM_PRINCIPAL_USER, .iam_id = USER_B, .account_id = ACCOUNT_B, .subject_id = USER_B};
+    f->user_a = test_user_principal(USER_A, ACCOUNT_A);
+    f->user_b = test_user_principal(USER_B, ACCOUNT_B);
     *state = f;
     return 0;
 fail:
@@ -91,13 +78,8 @@ fail:
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    iam_usage_free(f->service.usage);
-    iam_hasher_free(f->service.hasher);
-    iam_store_close(f->service.store);
     iam_arena_free(f->arena);
-    char command[160];
-    snprintf(command, sizeof command, "rm -rf %s", f->directory);
-    if (system(command) != 0)
+    if (test_service_close(&f->service, f->directory) != 0)
         return -1;
     free(f);
     return 0;

@@ -33,78 +33,25 @@
 #include "iam/audit.h"
 #include "store/store.h"
 #include "store/store_audit.h"
+#include "support/store_location.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define RECORDS 6
 
 struct fixture {
-    char dir[64];
-    char path[512];     /* the SQLite file, or the PostgreSQL database's URL */
-    char base[512];     /* PostgreSQL: the maintenance URL */
-    char database[64];  /* PostgreSQL: the database's name */
+    struct test_store_location location;
     struct iam_store *store;
     struct iam_audit *audit;
     struct iam_arena *arena;
     uint8_t pepper[32];
 };
 
-static bool is_postgres(const char *location)
-{
-    return location && (strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0);
-}
-
-static void quiet(void *argument, const char *message)
-{
-    (void)argument;
-    (void)message;
-}
-
-static void postgres_exec(const char *url, const char *sql)
-{
-    PGconn *pg = PQconnectdb(url);
-    if (!pg || PQstatus(pg) != CONNECTION_OK)
-        fail_msg("cannot connect to %s", url);
-    PQsetNoticeProcessor(pg, quiet, NULL);
-    PGresult *result = PQexec(pg, sql);
-    if (PQresultStatus(result) != PGRES_COMMAND_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(pg));
-    PQclear(result);
-    PQfinish(pg);
-}
-
-/* A fresh database through the maintenance URL `base`; f->path becomes its URL. */
-static void postgres_create(struct fixture *f, const char *base)
-{
-    static int counter;
-    char sql[200];
-    snprintf(f->base, sizeof f->base, "%s", base);
-    snprintf(f->database, sizeof f->database, "iamd_iam_audit_%ld_%d", (long)getpid(), ++counter);
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", f->database);
-    postgres_exec(base, sql);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->database);
-    postgres_exec(base, sql);
-    const char *authority = strstr(base, "://") + 3;
-    size_t end = strcspn(authority, "/?");
-    const char *query = strchr(authority + end, '?');
-    snprintf(f->path, sizeof f->path, "%.*s/%s%s", (int)(authority + end - base), base, f->database,
-             query ? query : "");
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    const char *location = getenv("IAMD_TEST_STORE");
-    if (is_postgres(location)) {
-        postgres_create(f, location);
-    } else {
-        snprintf(f->dir, sizeof f->dir, "/tmp/iamd-audit-XXXXXX");
-        assert_non_null(mkdtemp(f->dir));
-        snprintf(f->path, sizeof f->path, "%s/iamd.db", f->dir);
-    }
-    struct iam_error err;
-    iam_error_clear(&err);
-    assert_int_equal(iam_store_open(f->path, &f->store, &err), IAM_OK);
+    test_store_location_create(&f->location, "iam_audit");
+    f->store = test_store_open(f->location.path);
     for (size_t i = 0; i < sizeof f->pepper; i++)
         f->pepper[i] = (uint8_t)(0xa0 + i);
     assert_int_equal(iam_audit_new(f->store, f->pepper, sizeof f->pepper, IAM_AUDIT_FAIL_CLOSED, &f->audit), IAM_OK);
@@ -120,19 +67,7 @@ static int teardown(void **state)
     iam_audit_free(f->audit);
     iam_store_close(f->store);
     iam_arena_free(f->arena);
-    if (f->database[0]) {
-        char sql[200];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->database);
-        postgres_exec(f->base, sql);
-    } else {
-        static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-        char name[600];
-        for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-            snprintf(name, sizeof name, "%s%s", f->path, suffixes[i]);
-            unlink(name);
-        }
-        rmdir(f->dir);
-    }
+    test_store_location_remove(&f->location);
     free(f);
     return 0;
 }
@@ -176,10 +111,10 @@ static void append_records(struct fixture *f, int count)
 /* Runs SQL on the file behind iamd's back, as someone with write access to the database would. */
 static void tamper(struct fixture *f, const char *sql)
 {
-    if (f->database[0])
+    if (f->location.database[0])
         fail_msg("tampering is written for SQLite");
     sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_open_v2(f->location.path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     char *message = NULL;
     int code = sqlite3_exec(db,
@@ -482,7 +417,7 @@ static void test_wrong_pepper(void **state)
 static void test_detects_changed_record(void **state)
 {
     struct fixture *f = *state;
-    if (f->database[0])
+    if (f->location.database[0])
         skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     tamper(f, "UPDATE audit_events SET outcome = 'failure', status = 403 WHERE seq = 4");
@@ -492,7 +427,7 @@ static void test_detects_changed_record(void **state)
 static void test_detects_rehashed_record(void **state)
 {
     struct fixture *f = *state;
-    if (f->database[0])
+    if (f->location.database[0])
         skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     /* Without the key, any new hash is a guess; changing the next prev_hash to match does not help. */
@@ -504,7 +439,7 @@ static void test_detects_rehashed_record(void **state)
 static void test_detects_removed_record(void **state)
 {
     struct fixture *f = *state;
-    if (f->database[0])
+    if (f->location.database[0])
         skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     tamper(f, "DELETE FROM audit_events WHERE seq = 3");
@@ -514,7 +449,7 @@ static void test_detects_removed_record(void **state)
 static void test_detects_removed_first_record(void **state)
 {
     struct fixture *f = *state;
-    if (f->database[0])
+    if (f->location.database[0])
         skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     tamper(f, "DELETE FROM audit_events WHERE seq = 1");
@@ -524,7 +459,7 @@ static void test_detects_removed_first_record(void **state)
 static void test_detects_renumbered_removal(void **state)
 {
     struct fixture *f = *state;
-    if (f->database[0])
+    if (f->location.database[0])
         skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     /* Removing record 3 and closing the gap leaves seqs contiguous; the links give it away. */
@@ -537,7 +472,7 @@ static void test_detects_renumbered_removal(void **state)
 static void test_detects_reordered_records(void **state)
 {
     struct fixture *f = *state;
-    if (f->database[0])
+    if (f->location.database[0])
         skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     tamper(f, "UPDATE audit_events SET seq = 1002 WHERE seq = 2;"
@@ -549,7 +484,7 @@ static void test_detects_reordered_records(void **state)
 static void test_detects_inserted_record(void **state)
 {
     struct fixture *f = *state;
-    if (f->database[0])
+    if (f->location.database[0])
         skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     /* Records 4.. move up one; a forged record 4 links to record 3 but cannot carry a valid hash. */
@@ -565,7 +500,7 @@ static void test_detects_inserted_record(void **state)
 static void test_detects_forged_append(void **state)
 {
     struct fixture *f = *state;
-    if (f->database[0])
+    if (f->location.database[0])
         skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     /* A record appended behind iamd's back, checkpoint moved along: neither can carry a valid MAC. */
@@ -580,7 +515,7 @@ static void test_detects_forged_append(void **state)
 static void test_detects_cut_tail(void **state)
 {
     struct fixture *f = *state;
-    if (f->database[0])
+    if (f->location.database[0])
         skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     tamper(f, "DELETE FROM audit_events WHERE seq >= 5");
@@ -593,7 +528,7 @@ static void test_detects_cut_tail(void **state)
 static void test_detects_cut_tail_with_forged_checkpoint(void **state)
 {
     struct fixture *f = *state;
-    if (f->database[0])
+    if (f->location.database[0])
         skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     /* Moving the checkpoint back to the new end needs its MAC, which needs the key. */
@@ -606,7 +541,7 @@ static void test_detects_cut_tail_with_forged_checkpoint(void **state)
 static void test_detects_lost_checkpoint(void **state)
 {
     struct fixture *f = *state;
-    if (f->database[0])
+    if (f->location.database[0])
         skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     tamper(f, "DELETE FROM meta WHERE key = 'audit_head'");
@@ -623,7 +558,7 @@ static void test_detects_lost_checkpoint(void **state)
 static void test_break_stays_visible(void **state)
 {
     struct fixture *f = *state;
-    if (f->database[0])
+    if (f->location.database[0])
         skip(); /* edits the SQLite file */
     append_records(f, RECORDS);
     tamper(f, "UPDATE audit_events SET outcome = 'failure' WHERE seq = 2");
@@ -673,7 +608,7 @@ static void test_concurrent_appends(void **state)
     struct iam_audit *second = NULL;
     struct iam_error err;
     iam_error_clear(&err);
-    assert_int_equal(iam_store_open(f->path, &second_store, &err), IAM_OK);
+    assert_int_equal(iam_store_open(f->location.path, &second_store, &err), IAM_OK);
     assert_int_equal(iam_audit_new(second_store, f->pepper, sizeof f->pepper, IAM_AUDIT_FAIL_CLOSED, &second), IAM_OK);
     enum { THREADS = 6, EACH = 20 };
     pthread_t threads[THREADS];

@@ -30,6 +30,7 @@
 #include "iam/usage.h"
 #include "store/store.h"
 #include "store/store_access.h"
+#include "support/service_fixture.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ACCOUNT_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -39,8 +40,7 @@
 #define USER_A3 "IBMid-AAAAAAAAA3"
 
 struct fixture {
-    char directory[64];
-    char location[128];
+    char directory[TEST_SERVICE_DIRECTORY_SIZE];
     struct iam_service service;
     struct iam_arena *arena;
     struct iam_principal owner_a;
@@ -88,19 +88,9 @@ static int setup(void **state)
     if (!f)
         return -1;
     iam_log_set_level(IAM_LOG_ERROR);
-    snprintf(f->directory, sizeof f->directory, "/tmp/iamd-groups-XXXXXX");
-    if (!mkdtemp(f->directory))
+    if (test_service_open(&f->service, f->directory, "groups", true) != IAM_OK)
         goto fail;
-    snprintf(f->location, sizeof f->location, "sqlite:%s/iamd.db", f->directory);
     struct iam_error err;
-    uint8_t pepper[32];
-    iam_service_options_default(&f->service.options);
-    if (iam_store_open(f->location, &f->service.store, &err) != IAM_OK ||
-        iam_random_bytes(pepper, sizeof pepper) != IAM_OK ||
-        iam_hasher_new(pepper, sizeof pepper, &f->service.hasher) != IAM_OK ||
-        iam_random_bytes(f->service.kek, sizeof f->service.kek) != IAM_OK ||
-        iam_usage_new(f->service.store, 3600 * 1000, &f->service.usage) != IAM_OK)
-        goto fail;
     f->arena = iam_arena_new();
     insert_account(f->service.store, ACCOUNT_A, OWNER_A, "owner-a");
     insert_account(f->service.store, ACCOUNT_B, OWNER_B, "owner-b");
@@ -110,12 +100,9 @@ static int setup(void **state)
     insert_service_id(f->service.store, ACCOUNT_B, "worker-b", f->sid_b);
     if (iam_engine_new(f->service.store, &f->service.engine, &err) != IAM_OK)
         goto fail;
-    f->owner_a = (struct iam_principal){
-        .kind = IAM_PRINCIPAL_USER, .iam_id = OWNER_A, .account_id = ACCOUNT_A, .subject_id = OWNER_A};
-    f->owner_b = (struct iam_principal){
-        .kind = IAM_PRINCIPAL_USER, .iam_id = OWNER_B, .account_id = ACCOUNT_B, .subject_id = OWNER_B};
-    f->user_a2 = (struct iam_principal){
-        .kind = IAM_PRINCIPAL_USER, .iam_id = USER_A2, .account_id = ACCOUNT_A, .subject_id = USER_A2};
+    f->owner_a = test_user_principal(OWNER_A, ACCOUNT_A);
+    f->owner_b = test_user_principal(OWNER_B, ACCOUNT_B);
+    f->user_a2 = test_user_principal(USER_A2, ACCOUNT_A);
     *state = f;
     return 0;
 fail:
@@ -126,14 +113,8 @@ fail:
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    iam_engine_free(f->service.engine);
-    iam_usage_free(f->service.usage);
-    iam_hasher_free(f->service.hasher);
-    iam_store_close(f->service.store);
     iam_arena_free(f->arena);
-    char command[160];
-    snprintf(command, sizeof command, "rm -rf %s", f->directory);
-    if (system(command) != 0)
+    if (test_service_close(&f->service, f->directory) != 0)
         return -1;
     free(f);
     return 0;

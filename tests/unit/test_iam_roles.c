@@ -35,6 +35,7 @@
 #include "iam/service_registry.h"
 #include "store/store.h"
 #include "store/store_access.h"
+#include "support/service_fixture.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ACCOUNT_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -54,8 +55,7 @@ static const char cos_definition[] =
     "\"Manager\":[\"cloud-object-storage.c.get\"]}}";
 
 struct fixture {
-    char directory[64];
-    char location[128];
+    char directory[TEST_SERVICE_DIRECTORY_SIZE];
     struct iam_service service;
     struct iam_arena *arena;
     struct iam_principal owner_a;
@@ -84,15 +84,10 @@ static int setup(void **state)
     if (!f)
         return -1;
     iam_log_set_level(IAM_LOG_ERROR);
-    snprintf(f->directory, sizeof f->directory, "/tmp/iamd-roles-XXXXXX");
-    if (!mkdtemp(f->directory))
+    if (test_service_open(&f->service, f->directory, "roles", false) != IAM_OK)
         goto fail;
-    snprintf(f->location, sizeof f->location, "sqlite:%s/iamd.db", f->directory);
-    struct iam_error err;
-    iam_service_options_default(&f->service.options);
     f->service.options.public_url = "http://iam.example.test";
-    if (iam_store_open(f->location, &f->service.store, &err) != IAM_OK)
-        goto fail;
+    struct iam_error err;
     struct iam_store *store = f->service.store;
     f->arena = iam_arena_new();
     insert_account(store, ACCOUNT_A, OWNER_A, "a@example.com");
@@ -110,12 +105,9 @@ static int setup(void **state)
     assert_int_equal(iam_store_service_def_put(store, &cos, NULL), IAM_OK);
     if (iam_engine_new(store, &f->service.engine, &err) != IAM_OK)
         goto fail;
-    f->owner_a = (struct iam_principal){
-        .kind = IAM_PRINCIPAL_USER, .iam_id = OWNER_A, .account_id = ACCOUNT_A, .subject_id = OWNER_A};
-    f->user_a2 = (struct iam_principal){
-        .kind = IAM_PRINCIPAL_USER, .iam_id = USER_A2, .account_id = ACCOUNT_A, .subject_id = USER_A2};
-    f->owner_b = (struct iam_principal){
-        .kind = IAM_PRINCIPAL_USER, .iam_id = OWNER_B, .account_id = ACCOUNT_B, .subject_id = OWNER_B};
+    f->owner_a = test_user_principal(OWNER_A, ACCOUNT_A);
+    f->user_a2 = test_user_principal(USER_A2, ACCOUNT_A);
+    f->owner_b = test_user_principal(OWNER_B, ACCOUNT_B);
     *state = f;
     return 0;
 fail:
@@ -126,12 +118,8 @@ fail:
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    iam_engine_free(f->service.engine);
-    iam_store_close(f->service.store);
     iam_arena_free(f->arena);
-    char command[160];
-    snprintf(command, sizeof command, "rm -rf %s", f->directory);
-    if (system(command) != 0)
+    if (test_service_close(&f->service, f->directory) != 0)
         return -1;
     free(f);
     return 0;

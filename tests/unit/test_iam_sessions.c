@@ -25,6 +25,7 @@
 #include "crypto/hash.h"
 #include "iam/sessions.h"
 #include "store/store.h"
+#include "support/store_location.h"
 
 #define T0 1700000000
 
@@ -37,55 +38,10 @@ static int64_t test_clock(void *context)
 
 struct fixture {
     int64_t now;
-    char dir[64];
-    char path[512];    /* the SQLite file, or the PostgreSQL database's URL */
-    char base[512];    /* PostgreSQL: the maintenance URL */
-    char database[64]; /* PostgreSQL: the database's name */
+    struct test_store_location location;
     struct iam_store *store;
     struct iam_sessions *sessions;
 };
-
-static bool is_postgres(const char *location)
-{
-    return location && (strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0);
-}
-
-static void quiet(void *argument, const char *message)
-{
-    (void)argument;
-    (void)message;
-}
-
-static void postgres_exec(const char *url, const char *sql)
-{
-    PGconn *pg = PQconnectdb(url);
-    if (!pg || PQstatus(pg) != CONNECTION_OK)
-        fail_msg("cannot connect to %s", url);
-    PQsetNoticeProcessor(pg, quiet, NULL);
-    PGresult *result = PQexec(pg, sql);
-    if (PQresultStatus(result) != PGRES_COMMAND_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(pg));
-    PQclear(result);
-    PQfinish(pg);
-}
-
-/* A fresh database through the maintenance URL `base`; f->path becomes its URL. */
-static void postgres_create(struct fixture *f, const char *base)
-{
-    static int counter;
-    char sql[200];
-    snprintf(f->base, sizeof f->base, "%s", base);
-    snprintf(f->database, sizeof f->database, "iamd_iam_sessions_%ld_%d", (long)getpid(), ++counter);
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", f->database);
-    postgres_exec(base, sql);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->database);
-    postgres_exec(base, sql);
-    const char *authority = strstr(base, "://") + 3;
-    size_t end = strcspn(authority, "/?");
-    const char *query = strchr(authority + end, '?');
-    snprintf(f->path, sizeof f->path, "%.*s/%s%s", (int)(authority + end - base), base, f->database,
-             query ? query : "");
-}
 
 /* A sessions table over `store` reading the fixture's clock. */
 static struct iam_sessions *sessions_over(struct fixture *fixture, struct iam_store *store, size_t max_sessions,
@@ -99,29 +55,13 @@ static struct iam_sessions *sessions_over(struct fixture *fixture, struct iam_st
     return sessions;
 }
 
-static struct iam_store *open_store(const struct fixture *fixture)
-{
-    struct iam_error err;
-    iam_error_clear(&err);
-    struct iam_store *store = NULL;
-    assert_int_equal(iam_store_open(fixture->path, &store, &err), IAM_OK);
-    return store;
-}
-
 static struct fixture *fixture_new(size_t max_sessions)
 {
     struct fixture *fixture = test_calloc(1, sizeof *fixture);
     assert_non_null(fixture);
     fixture->now = T0;
-    const char *location = getenv("IAMD_TEST_STORE");
-    if (is_postgres(location)) {
-        postgres_create(fixture, location);
-    } else {
-        snprintf(fixture->dir, sizeof fixture->dir, "/tmp/iamd-sessions-XXXXXX");
-        assert_non_null(mkdtemp(fixture->dir));
-        snprintf(fixture->path, sizeof fixture->path, "%s/iamd.db", fixture->dir);
-    }
-    fixture->store = open_store(fixture);
+    test_store_location_create(&fixture->location, "iam_sessions");
+    fixture->store = test_store_open(fixture->location.path);
     fixture->sessions = sessions_over(fixture, fixture->store, max_sessions, pepper, sizeof pepper);
     return fixture;
 }
@@ -130,19 +70,7 @@ static void fixture_free(struct fixture *fixture)
 {
     iam_sessions_free(fixture->sessions);
     iam_store_close(fixture->store);
-    if (fixture->database[0]) {
-        char sql[200];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", fixture->database);
-        postgres_exec(fixture->base, sql);
-    } else {
-        static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-        char name[600];
-        for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-            snprintf(name, sizeof name, "%s%s", fixture->path, suffixes[i]);
-            unlink(name);
-        }
-        rmdir(fixture->dir);
-    }
+    test_store_location_remove(&fixture->location);
     test_free(fixture);
 }
 
@@ -578,7 +506,7 @@ static void test_csrf_derivation(void **state)
 static void test_shared_between_nodes(void **state)
 {
     struct fixture *fixture = fixture_new(0);
-    struct iam_store *store_b = open_store(fixture);
+    struct iam_store *store_b = test_store_open(fixture->location.path);
     struct iam_sessions *node_b = sessions_over(fixture, store_b, 0, pepper, sizeof pepper);
     struct iam_session_start start = start_for("acc1", "IBMid-AAAAAAAAAA", 7200, 86400);
     start.apikey_id = "ApiKey-1";

@@ -22,6 +22,7 @@
 #include "crypto/random.h"
 #include "iam/settings.h"
 #include "store/store.h"
+#include "support/service_fixture.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ACCOUNT_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -30,8 +31,7 @@
 #define DEFAULT_TAG "0-00000000000000000000000000000000"
 
 struct fixture {
-    char directory[64];
-    char location[128];
+    char directory[TEST_SERVICE_DIRECTORY_SIZE];
     struct iam_service service;
     struct iam_arena *arena;
     struct iam_principal user_a;
@@ -44,13 +44,7 @@ static int setup(void **state)
     if (!f)
         return -1;
     iam_log_set_level(IAM_LOG_WARN);
-    snprintf(f->directory, sizeof f->directory, "/tmp/iamd-settings-XXXXXX");
-    if (!mkdtemp(f->directory))
-        goto fail;
-    snprintf(f->location, sizeof f->location, "sqlite:%s/iamd.db", f->directory);
-    struct iam_error err;
-    iam_service_options_default(&f->service.options);
-    if (iam_store_open(f->location, &f->service.store, &err) != IAM_OK)
+    if (test_service_open(&f->service, f->directory, "settings", false) != IAM_OK)
         goto fail;
     f->arena = iam_arena_new();
     const char *accounts[][2] = {{ACCOUNT_A, USER_A}, {ACCOUNT_B, USER_B}};
@@ -72,11 +66,8 @@ fail:
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    iam_store_close(f->service.store);
     iam_arena_free(f->arena);
-    char command[160];
-    snprintf(command, sizeof command, "rm -rf %s", f->directory);
-    if (system(command) != 0)
+    if (test_service_close(&f->service, f->directory) != 0)
         return -1;
     free(f);
     return 0;

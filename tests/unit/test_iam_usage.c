@@ -28,13 +28,13 @@
 #include "iam/usage.h"
 #include "store/backend.h"
 #include "store/store.h"
+#include "support/service_fixture.h"
 
 #define ACCOUNT "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define OWNER "IBMid-OWNER00000"
 
 struct fixture {
-    char directory[64];
-    char location[128];
+    char directory[TEST_SERVICE_DIRECTORY_SIZE];
     struct iam_service service; /* store, hasher, kek and usage only */
     struct iam_arena *arena;
     const char *key_ids[2];
@@ -46,19 +46,9 @@ static int setup(void **state)
     if (!f)
         return -1;
     iam_log_set_level(IAM_LOG_ERROR);
-    snprintf(f->directory, sizeof f->directory, "/tmp/iamd-usage-XXXXXX");
-    if (!mkdtemp(f->directory))
+    if (test_service_open(&f->service, f->directory, "usage", true) != IAM_OK)
         goto fail;
-    snprintf(f->location, sizeof f->location, "sqlite:%s/iamd.db", f->directory);
     struct iam_error err;
-    uint8_t pepper[32];
-    iam_service_options_default(&f->service.options);
-    if (iam_store_open(f->location, &f->service.store, &err) != IAM_OK ||
-        iam_random_bytes(pepper, sizeof pepper) != IAM_OK ||
-        iam_hasher_new(pepper, sizeof pepper, &f->service.hasher) != IAM_OK ||
-        iam_random_bytes(f->service.kek, sizeof f->service.kek) != IAM_OK ||
-        iam_usage_new(f->service.store, 3600 * 1000, &f->service.usage) != IAM_OK)
-        goto fail;
     f->arena = iam_arena_new();
     int64_t now = iam_now();
     struct iam_account_record account = {.id = ACCOUNT, .name = "test", .owner_iam_id = OWNER, .state = "ACTIVE",
@@ -90,15 +80,10 @@ static int teardown(void **state)
     struct fixture *f = *state;
     if (iam_store_sqlite_set_unavailable(f->service.store, false) != IAM_OK)
         return -1;
-    iam_usage_free(f->service.usage);
-    iam_hasher_free(f->service.hasher);
-    iam_store_close(f->service.store);
     iam_arena_free(f->arena);
-    char command[160];
-    snprintf(command, sizeof command, "rm -rf %s", f->directory);
-    int status = system(command);
+    int status = test_service_close(&f->service, f->directory);
     free(f);
-    return status == 0 ? 0 : -1;
+    return status;
 }
 
 /* The counters as stored. */

@@ -10,7 +10,7 @@
  * and removes it afterwards. Some checks read the file with sqlite3 directly
  * to see what the interface hides (tables, rows left behind by cascades).
  * With IAMD_TEST_STORE set to a PostgreSQL URL the same tests run against
- * the PostgreSQL backend, one fresh database per test (see is_postgres).
+ * the PostgreSQL backend, one fresh database per test (see support/store_location.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +32,7 @@
 #include "store/store.h"
 #include "store/store_access.h"
 #include "store/store_activity.h"
+#include "support/store_location.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ACCOUNT_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -46,125 +47,25 @@
 #define TAG_3 "3-00000000000000000000000000000003"
 
 struct fixture {
-    char dir[64];
-    char path[512];    /* the SQLite file, or the PostgreSQL database's URL */
-    char base[512];    /* PostgreSQL: the maintenance URL the database was created through */
-    char database[64]; /* PostgreSQL: the database's name */
+    struct test_store_location location;
     struct iam_store *store;
     struct iam_arena *arena;
 };
 
 /* --- helpers --- */
 
-/*
- * The location switch: with IAMD_TEST_STORE set to a PostgreSQL URL (a
- * maintenance database, e.g. scripts/pg-test-cluster.sh's), each test runs
- * on a database of its own, created here and dropped afterwards, instead of
- * a temporary SQLite file. `path` then holds the new database's URL.
- */
-static bool is_postgres(const char *location)
-{
-    return strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0;
-}
-
-static void quiet(void *argument, const char *message)
-{
-    (void)argument;
-    (void)message;
-}
-
-static PGconn *raw_connect(const char *url)
-{
-    PGconn *pg = PQconnectdb(url);
-    if (!pg || PQstatus(pg) != CONNECTION_OK)
-        fail_msg("cannot connect to %s: %s", url, pg ? PQerrorMessage(pg) : "out of memory");
-    PQsetNoticeProcessor(pg, quiet, NULL); /* "database ... does not exist, skipping" */
-    return pg;
-}
-
-/* Runs constant SQL on `url` (database names are letters, digits and '_'); fails the test on error. */
-static void raw_postgres_exec(const char *url, const char *sql)
-{
-    PGconn *pg = raw_connect(url);
-    PGresult *result = PQexec(pg, sql);
-    ExecStatusType status = PQresultStatus(result);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(pg));
-    PQclear(result);
-    PQfinish(pg);
-}
-
-/* `base` with its database name replaced by `database` (no user input: both come from the test). */
-static void url_with_database(const char *base, const char *database, char *out, size_t size)
-{
-    const char *authority = strstr(base, "://") + 3;
-    size_t end = strcspn(authority, "/?");
-    const char *query = strchr(authority + end, '?');
-    int written = snprintf(out, size, "%.*s/%s%s", (int)(authority + end - base), base, database, query ? query : "");
-    assert_true(written > 0 && (size_t)written < size);
-}
-
-/* Creates a fresh database through the maintenance URL `base`; `f->path` becomes its URL. */
-static void postgres_create(struct fixture *f, const char *base)
-{
-    static int counter;
-    char sql[200];
-    snprintf(f->database, sizeof f->database, "iamd_test_%ld_%d", (long)getpid(), ++counter);
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", f->database);
-    raw_postgres_exec(base, sql);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->database);
-    raw_postgres_exec(base, sql);
-    snprintf(f->base, sizeof f->base, "%s", base);
-    url_with_database(base, f->database, f->path, sizeof f->path);
-}
-
-static void postgres_drop(struct fixture *f)
-{
-    char sql[200];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->database);
-    raw_postgres_exec(f->base, sql);
-}
-
-static void remove_database(const char *dir, const char *path)
-{
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char name[600];
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
-        unlink(name);
-    }
-    rmdir(dir);
-}
-
-static void open_store(struct fixture *f)
-{
-    struct iam_error err;
-    iam_error_clear(&err);
-    enum iam_result result = iam_store_open(f->path, &f->store, &err);
-    if (result != IAM_OK)
-        fail_msg("iam_store_open: %s: %s", iam_strerror(result), err.message);
-}
-
 static void reopen_store(struct fixture *f)
 {
     iam_store_close(f->store);
-    f->store = NULL;
-    open_store(f);
+    f->store = test_store_open(f->location.path);
 }
 
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    const char *location = getenv("IAMD_TEST_STORE");
-    if (location && is_postgres(location)) {
-        postgres_create(f, location);
-    } else {
-        snprintf(f->dir, sizeof f->dir, "/tmp/iamd-access-XXXXXX");
-        assert_non_null(mkdtemp(f->dir));
-        snprintf(f->path, sizeof f->path, "%s/iamd.db", f->dir);
-    }
-    open_store(f);
+    test_store_location_create(&f->location, "access");
+    f->store = test_store_open(f->location.path);
     f->arena = iam_arena_new();
     assert_non_null(f->arena);
     *state = f;
@@ -176,10 +77,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     iam_store_close(f->store);
     iam_arena_free(f->arena);
-    if (f->database[0])
-        postgres_drop(f);
-    else
-        remove_database(f->dir, f->path);
+    test_store_location_remove(&f->location);
     free(f);
     return 0;
 }
@@ -324,33 +222,10 @@ static sqlite3 *raw_open(const char *path)
     return db;
 }
 
-/* Runs one integer query against the database, behind the store's back. */
-static int64_t raw_integer(const char *path, const char *sql)
-{
-    if (is_postgres(path)) {
-        PGconn *pg = raw_connect(path);
-        PGresult *result = PQexec(pg, sql);
-        if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) < 1)
-            fail_msg("%s: %s", sql, PQerrorMessage(pg));
-        int64_t value = strtoll(PQgetvalue(result, 0, 0), NULL, 10);
-        PQclear(result);
-        PQfinish(pg);
-        return value;
-    }
-    sqlite3 *db = raw_open(path);
-    sqlite3_stmt *statement = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &statement, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(statement), SQLITE_ROW);
-    int64_t value = sqlite3_column_int64(statement, 0);
-    sqlite3_finalize(statement);
-    sqlite3_close(db);
-    return value;
-}
-
 static void raw_exec(const char *path, const char *sql)
 {
-    if (is_postgres(path)) {
-        raw_postgres_exec(path, sql);
+    if (test_is_postgres(path)) {
+        test_postgres_exec(path, sql);
         return;
     }
     sqlite3 *db = raw_open(path);
@@ -370,11 +245,11 @@ static void assert_access_tables(const char *path, int64_t expected)
     char sql[200];
     for (size_t i = 0; i < sizeof access_tables / sizeof access_tables[0]; i++) {
         snprintf(sql, sizeof sql,
-                 is_postgres(path) ? "SELECT count(*) FROM information_schema.tables WHERE table_name = '%s' "
-                                     "AND table_schema = current_schema()"
-                                   : "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '%s'",
+                 test_is_postgres(path) ? "SELECT count(*) FROM information_schema.tables WHERE table_name = '%s' "
+                                          "AND table_schema = current_schema()"
+                                        : "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '%s'",
                  access_tables[i]);
-        assert_int_equal(raw_integer(path, sql), expected);
+        assert_int_equal(test_store_integer(path, sql), expected);
     }
 }
 
@@ -386,8 +261,8 @@ static void test_migration_fresh(void **state)
     int64_t version = 0;
     assert_int_equal(iam_store_schema_version(f->store, &version), IAM_OK);
     assert_true(version >= 2);
-    assert_access_tables(f->path, 1);
-    assert_int_equal(raw_integer(f->path, is_postgres(f->path)
+    assert_access_tables(f->location.path, 1);
+    assert_int_equal(test_store_integer(f->location.path, test_is_postgres(f->location.path)
                                               ? "SELECT count(*) FROM pg_indexes WHERE indexname IN "
                                                 "('policies_account_subject', 'policies_account_state_created', "
                                                 "'access_groups_account_name', 'group_members_account_iam_id')"
@@ -396,17 +271,18 @@ static void test_migration_fresh(void **state)
                                                 "'access_groups_account_name', 'group_members_account_iam_id')"),
                      4);
     /* Every new table is STRICT (SQLite; PostgreSQL columns are always typed). */
-    if (!is_postgres(f->path))
-        assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM pragma_table_list WHERE strict = 1 AND name IN "
-                                              "('policies', 'custom_roles', 'access_groups', 'group_members', "
-                                              "'service_defs', 'access_settings')"),
+    if (!test_is_postgres(f->location.path))
+        assert_int_equal(test_store_integer(f->location.path,
+                                            "SELECT count(*) FROM pragma_table_list WHERE strict = 1 AND name IN "
+                                            "('policies', 'custom_roles', 'access_groups', 'group_members', "
+                                            "'service_defs', 'access_settings')"),
                          6);
     /* Reopening applies nothing twice. */
     int64_t latest = version;
     reopen_store(f);
     assert_int_equal(iam_store_schema_version(f->store, &version), IAM_OK);
     assert_int_equal(version, latest);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM schema_migrations"), latest);
+    assert_int_equal(test_store_integer(f->location.path, "SELECT count(*) FROM schema_migrations"), latest);
 }
 
 /*
@@ -423,20 +299,20 @@ static void test_migration_upgrade_from_1(void **state)
     add_apikey_with_history(f, ACCOUNT_A, USER_1, 1);
     iam_store_close(f->store);
     f->store = NULL;
-    raw_exec(f->path, "DROP TABLE group_members; DROP TABLE access_groups; DROP TABLE policies; "
-                      "DROP TABLE custom_roles; DROP TABLE service_defs; DROP TABLE access_settings; "
-                      "DROP TABLE audit_events; DROP TABLE activity_reports; DROP TABLE console_sessions; ALTER TABLE users DROP COLUMN last_authn; "
-                      "DELETE FROM schema_migrations WHERE version >= 2");
-    if (is_postgres(f->path))
-        raw_exec(f->path, "DROP FUNCTION audit_events_append_only()");
-    assert_access_tables(f->path, 0);
-    assert_int_equal(raw_integer(f->path, "SELECT max(version) FROM schema_migrations"), 1);
+    raw_exec(f->location.path, "DROP TABLE group_members; DROP TABLE access_groups; DROP TABLE policies; "
+                               "DROP TABLE custom_roles; DROP TABLE service_defs; DROP TABLE access_settings; "
+                               "DROP TABLE audit_events; DROP TABLE activity_reports; DROP TABLE console_sessions; ALTER TABLE users DROP COLUMN last_authn; "
+                               "DELETE FROM schema_migrations WHERE version >= 2");
+    if (test_is_postgres(f->location.path))
+        raw_exec(f->location.path, "DROP FUNCTION audit_events_append_only()");
+    assert_access_tables(f->location.path, 0);
+    assert_int_equal(test_store_integer(f->location.path, "SELECT max(version) FROM schema_migrations"), 1);
 
-    open_store(f);
+    f->store = test_store_open(f->location.path);
     int64_t version = 0;
     assert_int_equal(iam_store_schema_version(f->store, &version), IAM_OK);
     assert_true(version >= 2); /* migration 2 and every later one */
-    assert_access_tables(f->path, 1);
+    assert_access_tables(f->location.path, 1);
 
     /* The version 1 rows are there and the access side works on them. */
     struct iam_user_record *users = NULL;
@@ -449,9 +325,9 @@ static void test_migration_upgrade_from_1(void **state)
     assert_int_equal(iam_store_group_insert(f->store, &group), IAM_OK);
     add_member(f->store, ACCOUNT_A, group.id, USER_1);
     assert_int_equal(iam_store_user_delete(f->store, ACCOUNT_A, USER_1), IAM_OK);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM apikeys"), 0);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM history"), 0);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM group_members"), 0);
+    assert_int_equal(test_store_integer(f->location.path, "SELECT count(*) FROM apikeys"), 0);
+    assert_int_equal(test_store_integer(f->location.path, "SELECT count(*) FROM history"), 0);
+    assert_int_equal(test_store_integer(f->location.path, "SELECT count(*) FROM group_members"), 0);
 }
 
 /* --- accounts and users --- */
@@ -603,7 +479,7 @@ static void test_user_delete_cascades(void **state)
     assert_int_equal(iam_store_user_delete(f->store, ACCOUNT_B, USER_1), IAM_ENOTFOUND);
     assert_int_equal(iam_store_user_delete(f->store, ACCOUNT_A, "IBMid-NOBODY0001"), IAM_ENOTFOUND);
     assert_int_equal(revision_of(f->store), before);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM apikeys"), 3);
+    assert_int_equal(test_store_integer(f->location.path, "SELECT count(*) FROM apikeys"), 3);
 
     assert_int_equal(iam_store_user_delete(f->store, ACCOUNT_A, USER_1), IAM_OK);
     assert_int_equal(revision_of(f->store), before + 1); /* one transaction */
@@ -611,9 +487,11 @@ static void test_user_delete_cascades(void **state)
     assert_int_equal(iam_store_user_get(f->store, f->arena, ACCOUNT_A, USER_1, &user), IAM_ENOTFOUND);
     assert_int_equal(iam_store_user_get(f->store, f->arena, ACCOUNT_A, USER_2, &user), IAM_OK);
     /* Keys and their history: USER_1's gone, USER_2's kept. */
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM apikeys WHERE iam_id = 'IBMid-USER000001'"), 0);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM apikeys WHERE iam_id = 'IBMid-USER000002'"), 1);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM history"), 1);
+    assert_int_equal(test_store_integer(f->location.path,
+                                        "SELECT count(*) FROM apikeys WHERE iam_id = 'IBMid-USER000001'"), 0);
+    assert_int_equal(test_store_integer(f->location.path,
+                                        "SELECT count(*) FROM apikeys WHERE iam_id = 'IBMid-USER000002'"), 1);
+    assert_int_equal(test_store_integer(f->location.path, "SELECT count(*) FROM history"), 1);
     /* Memberships: USER_1's in the account gone; USER_2's and the other account's kept. */
     int64_t count = -1;
     assert_int_equal(iam_store_member_group_count(f->store, ACCOUNT_A, USER_1, &count), IAM_OK);
@@ -1291,13 +1169,13 @@ static void test_group_delete_cascades(void **state)
     int64_t before = revision_of(f->store);
     assert_int_equal(iam_store_group_delete(f->store, ACCOUNT_B, doomed.id), IAM_ENOTFOUND);
     assert_int_equal(revision_of(f->store), before);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM group_members"), 3);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM policies"), 5);
+    assert_int_equal(test_store_integer(f->location.path, "SELECT count(*) FROM group_members"), 3);
+    assert_int_equal(test_store_integer(f->location.path, "SELECT count(*) FROM policies"), 5);
 
     assert_int_equal(iam_store_group_delete(f->store, ACCOUNT_A, doomed.id), IAM_OK);
     assert_int_equal(revision_of(f->store), before + 1);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM group_members WHERE group_id = "
-                                          "'AccessGroupId-00000000-0000-4000-8000-000000000001'"),
+    assert_int_equal(test_store_integer(f->location.path, "SELECT count(*) FROM group_members WHERE group_id = "
+                                                          "'AccessGroupId-00000000-0000-4000-8000-000000000001'"),
                      0);
     int64_t groups = -1;
     assert_int_equal(iam_store_member_group_count(f->store, ACCOUNT_A, USER_1, &groups), IAM_OK);
@@ -1586,7 +1464,7 @@ static void test_threads(void **state)
     struct fixture *f = *state;
     add_account(f->store, ACCOUNT_A, 1700000000);
     /* Policies to read before the members: they widen the window a snapshot without one read transaction would have. */
-    raw_exec(f->path, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+    raw_exec(f->location.path, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
                       "INSERT INTO policies (id, account_id, type, api_version, subject_kind, subject_value, document, "
                       "state, entity_tag, created_at_ms, modified_at_ms) "
                       "SELECT 'bulk-' || i, '" ACCOUNT_A "', 'access', 'v2', 'iam_id', 'IBMid-BULK', '{}', 'active', "
@@ -1798,7 +1676,8 @@ static void test_activity_reports(void **state)
         report.created_at = 5000 + i;
         assert_int_equal(iam_store_activity_report_insert(f->store, &report, 0, 2), IAM_OK);
     }
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM activity_reports WHERE account_id = '" ACCOUNT_A "'"),
+    assert_int_equal(test_store_integer(f->location.path,
+                                        "SELECT count(*) FROM activity_reports WHERE account_id = '" ACCOUNT_A "'"),
                      2);
     assert_int_equal(iam_store_activity_report_get(f->store, f->arena, ACCOUNT_A, "r5", &read), IAM_OK);
     assert_int_equal(iam_store_activity_report_get(f->store, f->arena, ACCOUNT_A, NULL, &read), IAM_OK);

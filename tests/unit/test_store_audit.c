@@ -28,46 +28,24 @@
 #include "common/log.h"
 #include "store/store.h"
 #include "store/store_audit.h"
+#include "support/store_location.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ACCOUNT_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
 struct fixture {
-    char dir[64];
-    char path[512];
-    char base[512];
-    char database[64];
+    struct test_store_location location;
     struct iam_store *store;
     struct iam_arena *arena;
 };
 
-/* --- the location switch (as test_store_access.c) --- */
-
-static bool is_postgres(const char *location)
-{
-    return strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0;
-}
-
-static void quiet(void *argument, const char *message)
-{
-    (void)argument;
-    (void)message;
-}
-
-static PGconn *raw_connect(const char *url)
-{
-    PGconn *pg = PQconnectdb(url);
-    if (!pg || PQstatus(pg) != CONNECTION_OK)
-        fail_msg("cannot connect to %s: %s", url, pg ? PQerrorMessage(pg) : "out of memory");
-    PQsetNoticeProcessor(pg, quiet, NULL);
-    return pg;
-}
+/* --- the location switch (support/store_location.h) --- */
 
 /* Runs constant SQL; true when it succeeded. */
 static bool raw_try(const char *path, const char *sql)
 {
-    if (is_postgres(path)) {
-        PGconn *pg = raw_connect(path);
+    if (test_is_postgres(path)) {
+        PGconn *pg = test_postgres_connect(path);
         PGresult *result = PQexec(pg, sql);
         ExecStatusType status = PQresultStatus(result);
         PQclear(result);
@@ -88,50 +66,12 @@ static void raw_exec(const char *path, const char *sql)
         fail_msg("raw_exec failed: %s", sql);
 }
 
-static void url_with_database(const char *base, const char *database, char *out, size_t size)
-{
-    const char *authority = strstr(base, "://") + 3;
-    size_t end = strcspn(authority, "/?");
-    const char *query = strchr(authority + end, '?');
-    int written = snprintf(out, size, "%.*s/%s%s", (int)(authority + end - base), base, database, query ? query : "");
-    assert_true(written > 0 && (size_t)written < size);
-}
-
-static void postgres_create(struct fixture *f, const char *base)
-{
-    static int counter;
-    char sql[200];
-    snprintf(f->database, sizeof f->database, "iamd_audit_%ld_%d", (long)getpid(), ++counter);
-    snprintf(f->base, sizeof f->base, "%s", base);
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", f->database);
-    raw_exec(base, sql);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->database);
-    raw_exec(base, sql);
-    url_with_database(base, f->database, f->path, sizeof f->path);
-}
-
-static void open_store(struct fixture *f)
-{
-    struct iam_error err;
-    iam_error_clear(&err);
-    enum iam_result result = iam_store_open(f->path, &f->store, &err);
-    if (result != IAM_OK)
-        fail_msg("iam_store_open: %s: %s", iam_strerror(result), err.message);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    const char *location = getenv("IAMD_TEST_STORE");
-    if (location && is_postgres(location)) {
-        postgres_create(f, location);
-    } else {
-        snprintf(f->dir, sizeof f->dir, "/tmp/iamd-audit-store-XXXXXX");
-        assert_non_null(mkdtemp(f->dir));
-        snprintf(f->path, sizeof f->path, "%s/iamd.db", f->dir);
-    }
-    open_store(f);
+    test_store_location_create(&f->location, "audit_store");
+    f->store = test_store_open(f->location.path);
     f->arena = iam_arena_new();
     assert_non_null(f->arena);
     *state = f;
@@ -143,19 +83,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     iam_store_close(f->store);
     iam_arena_free(f->arena);
-    if (f->database[0]) {
-        char sql[200];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->database);
-        raw_exec(f->base, sql);
-    } else {
-        static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-        char name[600];
-        for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-            snprintf(name, sizeof name, "%s%s", f->path, suffixes[i]);
-            unlink(name);
-        }
-        rmdir(f->dir);
-    }
+    test_store_location_remove(&f->location);
     free(f);
     return 0;
 }
@@ -382,7 +310,7 @@ static void test_insert_batch(void **state)
                                         record_for(2, ACCOUNT_A, "IBMid-X", "a.b.c", "success")};
     assert_int_equal(iam_store_audit_insert_batch(f->store, stale, 2, "2:stale"), IAM_ECONFLICT);
     /* A failure inside the transaction (the third row is refused): the first two are rolled back. */
-    raw_exec(f->path, is_postgres(f->path)
+    raw_exec(f->location.path, test_is_postgres(f->location.path)
                           ? "ALTER TABLE audit_events ADD CONSTRAINT test_block CHECK (seq <> 4) NOT VALID"
                           : "CREATE TRIGGER test_block BEFORE INSERT ON audit_events WHEN NEW.seq = 4 "
                             "BEGIN SELECT RAISE(ABORT, 'blocked'); END");
@@ -394,8 +322,9 @@ static void test_insert_batch(void **state)
     const char *checkpoint = NULL;
     assert_int_equal(iam_store_meta_get(f->store, f->arena, IAM_AUDIT_HEAD_META_KEY, &checkpoint), IAM_OK);
     assert_string_equal(checkpoint, "1:cp");
-    raw_exec(f->path, is_postgres(f->path) ? "ALTER TABLE audit_events DROP CONSTRAINT test_block"
-                                           : "DROP TRIGGER test_block");
+    raw_exec(f->location.path, test_is_postgres(f->location.path)
+                                   ? "ALTER TABLE audit_events DROP CONSTRAINT test_block"
+                                   : "DROP TRIGGER test_block");
     /* Now it goes in whole, in order, with one checkpoint: the last record's. */
     assert_int_equal(iam_store_audit_insert_batch(f->store, batch, 3, "4:cp"), IAM_OK);
     assert_int_equal(iam_store_audit_head(f->store, &seq, hash), IAM_OK);
@@ -509,10 +438,10 @@ static void test_append_only(void **state)
 {
     struct fixture *f = *state;
     insert_ten(f);
-    assert_false(raw_try(f->path, "UPDATE audit_events SET outcome = 'success' WHERE seq = 3"));
-    assert_false(raw_try(f->path, "DELETE FROM audit_events WHERE seq = 10"));
-    if (is_postgres(f->path))
-        assert_false(raw_try(f->path, "TRUNCATE audit_events"));
+    assert_false(raw_try(f->location.path, "UPDATE audit_events SET outcome = 'success' WHERE seq = 3"));
+    assert_false(raw_try(f->location.path, "DELETE FROM audit_events WHERE seq = 10"));
+    if (test_is_postgres(f->location.path))
+        assert_false(raw_try(f->location.path, "TRUNCATE audit_events"));
     struct iam_audit_record read;
     assert_int_equal(iam_store_audit_get(f->store, f->arena, ACCOUNT_A, 3, &read), IAM_OK);
     assert_string_equal(read.outcome, "pending");

@@ -36,6 +36,7 @@
 #include "store/store_audit.h"
 #include "store/store_sessions.h"
 #include "store/tables.h"
+#include "support/store_location.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ACCOUNT_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -46,58 +47,13 @@
 struct fixture {
     char dir[64];
     char source_path[128];
-    char target[512];      /* the target's location: a SQLite path or a PostgreSQL URL */
-    char round_trip[128];  /* a third SQLite file */
-    char base[512];        /* PostgreSQL: the maintenance URL */
-    char database[64];     /* PostgreSQL: the target database's name */
+    struct test_store_location target; /* path: the target's location, a SQLite file or a PostgreSQL URL */
+    char round_trip[128];              /* a third SQLite file */
     bool postgres;
     struct iam_store *source;
     struct iam_store *destination;
     struct iam_arena *arena;
 };
-
-/* --- PostgreSQL helpers (as in test_store_sqlite.c) --- */
-
-static bool is_postgres(const char *location)
-{
-    return strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0;
-}
-
-static void quiet(void *argument, const char *message)
-{
-    (void)argument;
-    (void)message;
-}
-
-static PGconn *raw_connect(const char *url)
-{
-    PGconn *pg = PQconnectdb(url);
-    if (!pg || PQstatus(pg) != CONNECTION_OK)
-        fail_msg("cannot connect: %s", pg ? PQerrorMessage(pg) : "out of memory");
-    PQsetNoticeProcessor(pg, quiet, NULL);
-    return pg;
-}
-
-/* Runs constant SQL (no input) on `url`; fails the test on error. */
-static void raw_postgres_exec(const char *url, const char *sql)
-{
-    PGconn *pg = raw_connect(url);
-    PGresult *result = PQexec(pg, sql);
-    ExecStatusType status = PQresultStatus(result);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(pg));
-    PQclear(result);
-    PQfinish(pg);
-}
-
-static void url_with_database(const char *base, const char *database, char *out, size_t size)
-{
-    const char *authority = strstr(base, "://") + 3;
-    size_t end = strcspn(authority, "/?");
-    const char *query = strchr(authority + end, '?');
-    int written = snprintf(out, size, "%.*s/%s%s", (int)(authority + end - base), base, database, query ? query : "");
-    assert_true(written > 0 && (size_t)written < size);
-}
 
 /* --- raw SQLite helpers --- */
 
@@ -159,18 +115,8 @@ static void assert_same_rows(const char *left, const char *right)
 
 /* --- fixture --- */
 
-static void open_or_fail(const char *location, struct iam_store **out)
-{
-    struct iam_error err;
-    iam_error_clear(&err);
-    enum iam_result result = iam_store_open(location, out, &err);
-    if (result != IAM_OK)
-        fail_msg("iam_store_open: %s: %s", iam_strerror(result), err.message);
-}
-
 static int setup(void **state)
 {
-    static int counter;
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     snprintf(f->dir, sizeof f->dir, "/tmp/iamd-copy-XXXXXX");
@@ -178,35 +124,18 @@ static int setup(void **state)
     snprintf(f->source_path, sizeof f->source_path, "%s/source.db", f->dir);
     snprintf(f->round_trip, sizeof f->round_trip, "%s/round-trip.db", f->dir);
     const char *location = getenv("IAMD_TEST_STORE");
-    if (location && is_postgres(location)) {
-        char sql[200];
+    if (test_is_postgres(location)) {
         f->postgres = true;
-        snprintf(f->base, sizeof f->base, "%s", location);
-        snprintf(f->database, sizeof f->database, "iamd_copy_%ld_%d", (long)getpid(), ++counter);
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", f->database);
-        raw_postgres_exec(f->base, sql);
-        snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->database);
-        raw_postgres_exec(f->base, sql);
-        url_with_database(f->base, f->database, f->target, sizeof f->target);
+        test_postgres_database_create(&f->target, location, "copy");
     } else {
-        snprintf(f->target, sizeof f->target, "%s/target.db", f->dir);
+        snprintf(f->target.path, sizeof f->target.path, "%s/target.db", f->dir);
     }
-    open_or_fail(f->source_path, &f->source);
-    open_or_fail(f->target, &f->destination);
+    f->source = test_store_open(f->source_path);
+    f->destination = test_store_open(f->target.path);
     f->arena = iam_arena_new();
     assert_non_null(f->arena);
     *state = f;
     return 0;
-}
-
-static void remove_sqlite(const char *path)
-{
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char name[200];
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
-        unlink(name);
-    }
 }
 
 static int teardown(void **state)
@@ -216,14 +145,12 @@ static int teardown(void **state)
     iam_store_close(f->destination);
     iam_arena_free(f->arena);
     if (f->postgres) {
-        char sql[200];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->database);
-        raw_postgres_exec(f->base, sql);
+        test_postgres_database_drop(&f->target);
     } else {
-        remove_sqlite(f->target);
+        test_sqlite_remove(f->target.path);
     }
-    remove_sqlite(f->source_path);
-    remove_sqlite(f->round_trip);
+    test_sqlite_remove(f->source_path);
+    test_sqlite_remove(f->round_trip);
     rmdir(f->dir);
     free(f);
     return 0;
@@ -509,7 +436,7 @@ static void test_table_list_matches_postgres_schema(void **state)
     struct fixture *f = *state;
     if (!f->postgres)
         skip();
-    PGconn *pg = raw_connect(f->target);
+    PGconn *pg = test_postgres_connect(f->target.path);
     for (size_t i = 0; i < iam_store_table_count; i++) {
         const struct iam_store_table *table = &iam_store_tables[i];
         const char *values[1] = {table->name};
@@ -564,7 +491,7 @@ static void test_copy_counts_every_table(void **state)
     assert_true(report.target_revision > before);
     assert_int_equal(report.target_revision, revision_of(f->destination));
     if (!f->postgres)
-        assert_same_rows(f->source_path, f->target);
+        assert_same_rows(f->source_path, f->target.path);
 }
 
 /* A few entities read back through the store interface of the target, field by field. */
@@ -704,12 +631,12 @@ static void test_copy_refuses_non_empty_target(void **state)
     struct iam_store *other = NULL;
     char path[200];
     snprintf(path, sizeof path, "%s/other.db", f->dir);
-    open_or_fail(path, &other);
+    other = test_store_open(path);
     assert_int_equal(iam_store_revocation_insert(other, "jti-x", 1900000000), IAM_OK);
     assert_int_equal(copy(f->source, other, false, &report, &err), IAM_ECONFLICT);
     assert_non_null(strstr(err.message, "revoked_refresh_tokens"));
     iam_store_close(other);
-    remove_sqlite(path);
+    test_sqlite_remove(path);
 }
 
 static void test_copy_replace_empties_target_first(void **state)
@@ -735,7 +662,7 @@ static void test_copy_replace_empties_target_first(void **state)
         assert_int_equal(report.tables[i].target, report.tables[i].source);
 
     if (!f->postgres)
-        assert_same_rows(f->source_path, f->target);
+        assert_same_rows(f->source_path, f->target.path);
 
     /* The target now holds an audit trail, which is append-only: replacing it again is refused. */
     before = revision_of(f->destination);
@@ -743,7 +670,7 @@ static void test_copy_replace_empties_target_first(void **state)
     assert_non_null(strstr(err.message, "append-only"));
     assert_int_equal(revision_of(f->destination), before);
     if (!f->postgres)
-        assert_same_rows(f->source_path, f->target);
+        assert_same_rows(f->source_path, f->target.path);
 }
 
 static void test_copy_refuses_empty_source_and_same_store(void **state)
@@ -772,10 +699,10 @@ static void sabotage(struct fixture *f, const char *table, bool ignore)
                  "CREATE FUNCTION sabotage() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN %s; END $$;"
                  "CREATE TRIGGER sabotage BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION sabotage()",
                  ignore ? "RETURN NULL" : "RAISE EXCEPTION 'sabotage'", table);
-        raw_postgres_exec(f->target, sql);
+        test_postgres_exec(f->target.path, sql);
         return;
     }
-    sqlite3 *db = raw_open(f->target);
+    sqlite3 *db = raw_open(f->target.path);
     snprintf(sql, sizeof sql, "CREATE TRIGGER sabotage BEFORE INSERT ON %s BEGIN SELECT RAISE(%s); END", table,
              ignore ? "IGNORE" : "ABORT, 'sabotage'");
     raw_exec(db, sql);
@@ -826,7 +753,7 @@ static void test_copy_round_trip(void **state)
     populate(f->source, f->arena);
     assert_copy_ok(f->source, f->destination, false);
     struct iam_store *back = NULL;
-    open_or_fail(f->round_trip, &back);
+    back = test_store_open(f->round_trip);
     assert_copy_ok(f->destination, back, false);
     iam_store_close(back);
     assert_same_rows(f->source_path, f->round_trip);

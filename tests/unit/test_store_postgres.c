@@ -32,91 +32,27 @@
 #include "iam/keyring.h"
 #include "store/store.h"
 #include "store/store_access.h"
+#include "support/store_location.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 struct fixture {
-    char base[512];    /* the maintenance URL */
-    char url[600];     /* the test's database */
-    char database[64];
+    struct test_store_location location; /* base: the maintenance URL; path: the test's database */
     struct iam_arena *arena;
 };
 
 /* --- helpers --- */
 
-static bool is_postgres(const char *location)
-{
-    return strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0;
-}
-
-static void quiet(void *argument, const char *message)
-{
-    (void)argument;
-    (void)message;
-}
-
-static PGconn *raw_connect(const char *url)
-{
-    PGconn *pg = PQconnectdb(url);
-    if (!pg || PQstatus(pg) != CONNECTION_OK)
-        fail_msg("cannot connect to %s: %s", url, pg ? PQerrorMessage(pg) : "out of memory");
-    PQsetNoticeProcessor(pg, quiet, NULL);
-    return pg;
-}
-
-/* Runs constant SQL on `url`; fails the test on error. */
-static void raw_exec(const char *url, const char *sql)
-{
-    PGconn *pg = raw_connect(url);
-    PGresult *result = PQexec(pg, sql);
-    ExecStatusType status = PQresultStatus(result);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(pg));
-    PQclear(result);
-    PQfinish(pg);
-}
-
-static int64_t raw_integer(const char *url, const char *sql)
-{
-    PGconn *pg = raw_connect(url);
-    PGresult *result = PQexec(pg, sql);
-    if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) < 1)
-        fail_msg("%s: %s", sql, PQerrorMessage(pg));
-    int64_t value = strtoll(PQgetvalue(result, 0, 0), NULL, 10);
-    PQclear(result);
-    PQfinish(pg);
-    return value;
-}
-
-/* `base` with its database replaced by `database`, and `extra` appended to its query. */
-static void url_for(const char *base, const char *database, const char *extra, char *out, size_t size)
-{
-    const char *authority = strstr(base, "://") + 3;
-    size_t end = strcspn(authority, "/?");
-    const char *query = strchr(authority + end, '?');
-    int written = snprintf(out, size, "%.*s/%s%s%s%s", (int)(authority + end - base), base, database,
-                           query ? query : "", extra[0] ? (query ? "&" : "?") : "", extra);
-    assert_true(written > 0 && (size_t)written < size);
-}
-
 static int setup(void **state)
 {
-    static int counter;
     const char *base = getenv("IAMD_TEST_STORE");
-    if (!base || !is_postgres(base)) {
+    if (!test_is_postgres(base)) {
         *state = NULL;
         return 0;
     }
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->base, sizeof f->base, "%s", base);
-    snprintf(f->database, sizeof f->database, "iamd_pgtest_%ld_%d", (long)getpid(), ++counter);
-    char sql[200];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", f->database);
-    raw_exec(base, sql);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->database);
-    raw_exec(base, sql);
-    url_for(base, f->database, "", f->url, sizeof f->url);
+    test_postgres_database_create(&f->location, base, "pgtest");
     f->arena = iam_arena_new();
     assert_non_null(f->arena);
     *state = f;
@@ -128,9 +64,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     if (!f)
         return 0;
-    char sql[200];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->database);
-    raw_exec(f->base, sql);
+    test_postgres_database_drop(&f->location);
     iam_arena_free(f->arena);
     free(f);
     return 0;
@@ -142,17 +76,6 @@ static struct fixture *fixture_of(void **state)
     if (!*state)
         skip();
     return *state;
-}
-
-static struct iam_store *open_store(const char *location)
-{
-    struct iam_store *store = NULL;
-    struct iam_error err;
-    iam_error_clear(&err);
-    enum iam_result result = iam_store_open(location, &store, &err);
-    if (result != IAM_OK)
-        fail_msg("iam_store_open: %s: %s", iam_strerror(result), err.message);
-    return store;
 }
 
 static void add_account(struct iam_store *store, const char *id)
@@ -196,16 +119,17 @@ static void test_location_pool_size(void **state)
     struct iam_store *store = NULL;
     struct iam_error err;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        url_for(f->base, f->database, bad[i], location, sizeof location);
+        test_url_with_database(f->location.base, f->location.database, bad[i], location, sizeof location);
         assert_int_equal(iam_store_open(location, &store, &err), IAM_EINVAL);
         assert_null(store);
     }
     /* libpq's own parameters pass through, before and after ours; unknown ones are refused. */
-    url_for(f->base, f->database, "application_name=first&pool_size=2&connect_timeout=3", location, sizeof location);
-    store = open_store(location);
+    test_url_with_database(f->location.base, f->location.database,
+                           "application_name=first&pool_size=2&connect_timeout=3", location, sizeof location);
+    store = test_store_open(location);
     add_account(store, ACCOUNT_A);
     iam_store_close(store);
-    url_for(f->base, f->database, "no_such_parameter=1", location, sizeof location);
+    test_url_with_database(f->location.base, f->location.database, "no_such_parameter=1", location, sizeof location);
     assert_int_equal(iam_store_open(location, &store, &err), IAM_EINVAL);
     /* Messages never repeat a password. */
     assert_int_equal(iam_store_open("postgres://user:s3cret@127.0.0.1:1/x?connect_timeout=1", &store, &err),
@@ -236,7 +160,7 @@ static void test_concurrent_migration(void **state)
     pthread_t threads[NODES];
     struct opener openers[NODES];
     for (int i = 0; i < NODES; i++) {
-        openers[i] = (struct opener){.url = f->url};
+        openers[i] = (struct opener){.url = f->location.path};
         assert_int_equal(pthread_create(&threads[i], NULL, open_concurrently, &openers[i]), 0);
     }
     for (int i = 0; i < NODES; i++) {
@@ -247,8 +171,8 @@ static void test_concurrent_migration(void **state)
     assert_int_equal(iam_store_schema_version(openers[0].store, &version), IAM_OK);
     assert_true(version >= 2);
     /* Each migration applied once, the revision row inserted once. */
-    assert_int_equal(raw_integer(f->url, "SELECT count(*) FROM schema_migrations"), version);
-    assert_int_equal(raw_integer(f->url, "SELECT count(*) FROM revision"), 1);
+    assert_int_equal(test_postgres_integer(f->location.path, "SELECT count(*) FROM schema_migrations"), version);
+    assert_int_equal(test_postgres_integer(f->location.path, "SELECT count(*) FROM revision"), 1);
     for (int i = 0; i < NODES; i++)
         iam_store_close(openers[i].store);
 }
@@ -258,8 +182,8 @@ static void test_concurrent_migration(void **state)
 static void test_two_nodes(void **state)
 {
     struct fixture *f = fixture_of(state);
-    struct iam_store *one = open_store(f->url);
-    struct iam_store *two = open_store(f->url);
+    struct iam_store *one = test_store_open(f->location.path);
+    struct iam_store *two = test_store_open(f->location.path);
     add_account(one, ACCOUNT_A);
     int64_t before = revision_of(two);
     assert_int_equal(before, revision_of(one));
@@ -316,7 +240,7 @@ static void test_usage_adds_up(void **state)
     enum { NODES = 3, BATCHES = 40 };
     struct iam_store *stores[NODES];
     for (int i = 0; i < NODES; i++)
-        stores[i] = open_store(f->url);
+        stores[i] = test_store_open(f->location.path);
     add_account(stores[0], ACCOUNT_A);
     struct iam_apikey_record key = {
         .id = "ApiKey-usage", .account_id = ACCOUNT_A, .iam_id = "IBMid-OWNER00001", .name = "k",
@@ -352,14 +276,14 @@ static void terminate_sessions(const struct fixture *f)
     snprintf(sql, sizeof sql,
              "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
              "WHERE datname = '%s' AND pid <> pg_backend_pid()",
-             f->database);
-    assert_true(raw_integer(f->base, sql) > 0);
+             f->location.database);
+    assert_true(test_postgres_integer(f->location.base, sql) > 0);
 }
 
 static void test_reconnect(void **state)
 {
     struct fixture *f = fixture_of(state);
-    struct iam_store *store = open_store(f->url);
+    struct iam_store *store = test_store_open(f->location.path);
     add_account(store, ACCOUNT_A);
     int64_t count = 0;
     assert_int_equal(iam_store_account_count(store, &count), IAM_OK);
@@ -378,8 +302,8 @@ static void test_reconnect(void **state)
 
     /* The database gone for good: calls fail with IAM_EUNAVAILABLE, nothing crashes. */
     char sql[200];
-    snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", f->database);
-    raw_exec(f->base, sql);
+    snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", f->location.database);
+    test_postgres_exec(f->location.base, sql);
     assert_int_equal(iam_store_account_count(store, &count), IAM_EUNAVAILABLE);
     assert_int_equal(iam_store_account_insert(store, &(struct iam_account_record){.id = "x", .name = "x",
                                                                                    .owner_iam_id = "x",
@@ -390,8 +314,8 @@ static void test_reconnect(void **state)
     assert_false(acquired);
 
     /* It comes back (empty): the store reconnects once the brief backoff has passed. */
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->database);
-    raw_exec(f->base, sql);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->location.database);
+    test_postgres_exec(f->location.base, sql);
     usleep(600 * 1000);
     assert_int_equal(iam_store_account_count(store, &count), IAM_ESTORE); /* no tables: not a crash either */
     iam_store_close(store);
@@ -415,8 +339,8 @@ static bool try_lock_within(struct iam_store *store, const char *name, int milli
 static void test_advisory_locks(void **state)
 {
     struct fixture *f = fixture_of(state);
-    struct iam_store *one = open_store(f->url);
-    struct iam_store *two = open_store(f->url);
+    struct iam_store *one = test_store_open(f->location.path);
+    struct iam_store *two = test_store_open(f->location.path);
     bool acquired = false;
     assert_int_equal(iam_store_try_lock(one, "keyring", &acquired), IAM_OK);
     assert_true(acquired);
@@ -474,8 +398,8 @@ static void test_small_pool(void **state)
 {
     struct fixture *f = fixture_of(state);
     char location[700];
-    url_for(f->base, f->database, "pool_size=1", location, sizeof location);
-    struct iam_store *store = open_store(location);
+    test_url_with_database(f->location.base, f->location.database, "pool_size=1", location, sizeof location);
+    struct iam_store *store = test_store_open(location);
     add_account(store, ACCOUNT_A);
     enum { THREADS = 6 };
     pthread_t threads[THREADS];
@@ -488,12 +412,12 @@ static void test_small_pool(void **state)
         assert_int_equal(pthread_join(threads[i], NULL), 0);
         assert_int_equal(workers[i].failures, 0);
     }
-    assert_int_equal(raw_integer(f->url, "SELECT count(*) FROM service_ids"), THREADS * 25);
+    assert_int_equal(test_postgres_integer(f->location.path, "SELECT count(*) FROM service_ids"), THREADS * 25);
     /* One pooled connection (and no lock connection yet). */
     char sql[300];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s' AND application_name = 'iamd'",
-             f->database);
-    assert_int_equal(raw_integer(f->base, sql), 1);
+             f->location.database);
+    assert_int_equal(test_postgres_integer(f->location.base, sql), 1);
     iam_store_close(store);
 }
 
@@ -504,21 +428,21 @@ static void test_collation_independent(void **state)
     struct fixture *f = fixture_of(state);
     /* A database whose default collation sorts 'a' before 'B' and folds every letter (ICU en-US). */
     char sql[300], icu_url[700], icu_name[80];
-    snprintf(icu_name, sizeof icu_name, "%s_icu", f->database);
+    snprintf(icu_name, sizeof icu_name, "%s_icu", f->location.database);
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", icu_name);
-    raw_exec(f->base, sql);
+    test_postgres_exec(f->location.base, sql);
     snprintf(sql, sizeof sql,
              "CREATE DATABASE %s LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8' TEMPLATE template0",
              icu_name);
-    PGconn *pg = raw_connect(f->base);
+    PGconn *pg = test_postgres_connect(f->location.base);
     PGresult *created = PQexec(pg, sql);
     bool have_icu = PQresultStatus(created) == PGRES_COMMAND_OK;
     PQclear(created);
     PQfinish(pg);
     if (!have_icu)
         skip(); /* a server built without ICU */
-    url_for(f->base, icu_name, "", icu_url, sizeof icu_url);
-    struct iam_store *store = open_store(icu_url);
+    test_url_with_database(f->location.base, icu_name, "", icu_url, sizeof icu_url);
+    struct iam_store *store = test_store_open(icu_url);
     add_account(store, ACCOUNT_A);
     static const char *const names[] = {"a", "B", "\xc3\x84rzte", "_x"};
     for (int i = 0; i < 4; i++) {
@@ -556,7 +480,7 @@ static void test_collation_independent(void **state)
     assert_string_equal(groups[0].id, "AccessGroupId-2");
     iam_store_close(store);
     snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", icu_name);
-    raw_exec(f->base, sql);
+    test_postgres_exec(f->location.base, sql);
 }
 
 /* --- the signing keyring of several nodes --- */
@@ -654,16 +578,16 @@ static void test_keyring_nodes(void **state)
     assert_int_equal(iam_random_bytes(kek, sizeof kek), IAM_OK);
     struct keyring_node nodes[NODES];
     for (int i = 0; i < NODES; i++)
-        nodes[i] = (struct keyring_node){.store = open_store(f->url), .kek = kek};
+        nodes[i] = (struct keyring_node){.store = test_store_open(f->location.path), .kek = kek};
 
     /* Started together on an empty database: one active key and one successor, created once. */
     on_every_node(nodes, NODES, open_keyring, KEY_T0);
-    assert_int_equal(raw_integer(f->url, "SELECT count(*) FROM signing_keys"), 2);
+    assert_int_equal(test_postgres_integer(f->location.path, "SELECT count(*) FROM signing_keys"), 2);
     /* A node that opened while another held the keyring lock publishes the successor at
      * its next maintenance (the housekeeping thread runs it every few seconds). */
     for (int i = 0; i < NODES; i++)
         assert_int_equal(iam_keyring_maintain(nodes[i].keyring, KEY_T0), IAM_OK);
-    assert_int_equal(raw_integer(f->url, "SELECT count(*) FROM signing_keys"), 2);
+    assert_int_equal(test_postgres_integer(f->location.path, "SELECT count(*) FROM signing_keys"), 2);
     char first[400], other[400];
     published_kids(nodes[0].keyring, KEY_T0, first, sizeof first);
     for (int i = 1; i < NODES; i++) {
@@ -676,7 +600,7 @@ static void test_keyring_nodes(void **state)
     /* The successor starts signing: every node maintains at once, one creates the next successor. */
     int64_t later = KEY_T0 + KEY_ROTATION;
     on_every_node(nodes, NODES, maintain_keyring, later);
-    assert_int_equal(raw_integer(f->url, "SELECT count(*) FROM signing_keys"), 3);
+    assert_int_equal(test_postgres_integer(f->location.path, "SELECT count(*) FROM signing_keys"), 3);
     /* The next maintenance publishes it everywhere, long before it signs. */
     on_every_node(nodes, NODES, maintain_keyring, later + 5);
     published_kids(nodes[0].keyring, later + 5, first, sizeof first);

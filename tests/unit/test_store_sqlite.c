@@ -5,7 +5,7 @@
  * and removes it afterwards. Some checks look at the file with sqlite3
  * directly (schema rows, journal mode) to see what the interface hides.
  * With IAMD_TEST_STORE set to a PostgreSQL URL the same tests run against
- * the PostgreSQL backend, one fresh database per test (see is_postgres).
+ * the PostgreSQL backend, one fresh database per test (see support/store_location.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,124 +28,26 @@
 #include "common/metrics.h"
 #include "store/store.h"
 #include "store/store_access.h"
+#include "support/store_location.h"
 
 #define ACCOUNT_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ACCOUNT_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define ACCOUNT_C "cccccccccccccccccccccccccccccccc"
 
 struct fixture {
-    char dir[64];
-    char path[512];    /* the SQLite file, or the PostgreSQL database's URL */
-    char base[512];    /* PostgreSQL: the maintenance URL the database was created through */
-    char database[64]; /* PostgreSQL: the database's name */
+    struct test_store_location location;
     struct iam_store *store;
     struct iam_arena *arena;
 };
 
 /* --- helpers --- */
 
-/*
- * The location switch: with IAMD_TEST_STORE set to a PostgreSQL URL (a
- * maintenance database, e.g. scripts/pg-test-cluster.sh's), each test runs
- * on a database of its own, created here and dropped afterwards, instead of
- * a temporary SQLite file. `path` then holds the new database's URL.
- */
-static bool is_postgres(const char *location)
-{
-    return strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0;
-}
-
-static void quiet(void *argument, const char *message)
-{
-    (void)argument;
-    (void)message;
-}
-
-static PGconn *raw_connect(const char *url)
-{
-    PGconn *pg = PQconnectdb(url);
-    if (!pg || PQstatus(pg) != CONNECTION_OK)
-        fail_msg("cannot connect to %s: %s", url, pg ? PQerrorMessage(pg) : "out of memory");
-    PQsetNoticeProcessor(pg, quiet, NULL); /* "database ... does not exist, skipping" */
-    return pg;
-}
-
-/* Runs constant SQL on `url` (database names are letters, digits and '_'); fails the test on error. */
-static void raw_postgres_exec(const char *url, const char *sql)
-{
-    PGconn *pg = raw_connect(url);
-    PGresult *result = PQexec(pg, sql);
-    ExecStatusType status = PQresultStatus(result);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(pg));
-    PQclear(result);
-    PQfinish(pg);
-}
-
-/* `base` with its database name replaced by `database` (no user input: both come from the test). */
-static void url_with_database(const char *base, const char *database, char *out, size_t size)
-{
-    const char *authority = strstr(base, "://") + 3;
-    size_t end = strcspn(authority, "/?");
-    const char *query = strchr(authority + end, '?');
-    int written = snprintf(out, size, "%.*s/%s%s", (int)(authority + end - base), base, database, query ? query : "");
-    assert_true(written > 0 && (size_t)written < size);
-}
-
-/* Creates a fresh database through the maintenance URL `base`; `f->path` becomes its URL. */
-static void postgres_create(struct fixture *f, const char *base)
-{
-    static int counter;
-    char sql[200];
-    snprintf(f->database, sizeof f->database, "iamd_test_%ld_%d", (long)getpid(), ++counter);
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", f->database);
-    raw_postgres_exec(base, sql);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->database);
-    raw_postgres_exec(base, sql);
-    snprintf(f->base, sizeof f->base, "%s", base);
-    url_with_database(base, f->database, f->path, sizeof f->path);
-}
-
-static void postgres_drop(struct fixture *f)
-{
-    char sql[200];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->database);
-    raw_postgres_exec(f->base, sql);
-}
-
-static void remove_database(const char *dir, const char *path)
-{
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char name[600];
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
-        unlink(name);
-    }
-    rmdir(dir);
-}
-
-static void open_store(struct fixture *f)
-{
-    struct iam_error err;
-    iam_error_clear(&err);
-    enum iam_result result = iam_store_open(f->path, &f->store, &err);
-    if (result != IAM_OK)
-        fail_msg("iam_store_open: %s: %s", iam_strerror(result), err.message);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    const char *location = getenv("IAMD_TEST_STORE");
-    if (location && is_postgres(location)) {
-        postgres_create(f, location);
-    } else {
-        snprintf(f->dir, sizeof f->dir, "/tmp/iamd-store-XXXXXX");
-        assert_non_null(mkdtemp(f->dir));
-        snprintf(f->path, sizeof f->path, "%s/iamd.db", f->dir);
-    }
-    open_store(f);
+    test_store_location_create(&f->location, "store");
+    f->store = test_store_open(f->location.path);
     f->arena = iam_arena_new();
     assert_non_null(f->arena);
     *state = f;
@@ -157,10 +59,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     iam_store_close(f->store);
     iam_arena_free(f->arena);
-    if (f->database[0])
-        postgres_drop(f);
-    else
-        remove_database(f->dir, f->path);
+    test_store_location_remove(&f->location);
     free(f);
     return 0;
 }
@@ -242,30 +141,6 @@ static size_t history_count(struct fixture *f, const char *entity_id)
     return count;
 }
 
-/* Runs one integer query against the database, behind the store's back. */
-static int64_t raw_integer(const char *path, const char *sql)
-{
-    if (is_postgres(path)) {
-        PGconn *pg = raw_connect(path);
-        PGresult *result = PQexec(pg, sql);
-        if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) < 1)
-            fail_msg("%s: %s", sql, PQerrorMessage(pg));
-        int64_t value = strtoll(PQgetvalue(result, 0, 0), NULL, 10);
-        PQclear(result);
-        PQfinish(pg);
-        return value;
-    }
-    sqlite3 *db = NULL;
-    sqlite3_stmt *statement = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &statement, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(statement), SQLITE_ROW);
-    int64_t value = sqlite3_column_int64(statement, 0);
-    sqlite3_finalize(statement);
-    sqlite3_close(db);
-    return value;
-}
-
 /* --- open, migrations, revision --- */
 
 static void test_migrations_reopen_idempotent(void **state)
@@ -278,21 +153,21 @@ static void test_migrations_reopen_idempotent(void **state)
 
     iam_store_close(f->store);
     f->store = NULL;
-    open_store(f);
+    f->store = test_store_open(f->location.path);
     int64_t again = 0;
     assert_int_equal(iam_store_schema_version(f->store, &again), IAM_OK);
     assert_int_equal(again, version);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM schema_migrations"), version);
+    assert_int_equal(test_store_integer(f->location.path, "SELECT count(*) FROM schema_migrations"), version);
     /* Data survived the reopen; WAL mode is recorded in the file. */
     int64_t accounts = 0;
     assert_int_equal(iam_store_account_count(f->store, &accounts), IAM_OK);
     assert_int_equal(accounts, 1);
-    if (is_postgres(f->path))
+    if (test_is_postgres(f->location.path))
         return; /* no file */
-    assert_int_equal(raw_integer(f->path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
+    assert_int_equal(test_store_integer(f->location.path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
 
     struct stat info;
-    assert_int_equal(stat(f->path, &info), 0);
+    assert_int_equal(stat(f->location.path, &info), 0);
     assert_int_equal(info.st_mode & 0777, 0600);
 }
 
@@ -303,17 +178,17 @@ static void test_newer_schema_refused(void **state)
     iam_store_close(f->store);
     f->store = NULL;
     static const char newer[] = "INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)";
-    if (is_postgres(f->path)) {
-        raw_postgres_exec(f->path, newer);
+    if (test_is_postgres(f->location.path)) {
+        test_postgres_exec(f->location.path, newer);
     } else {
         sqlite3 *db = NULL;
-        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_open(f->location.path, &db), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db, newer, NULL, NULL, NULL), SQLITE_OK);
         sqlite3_close(db);
     }
     struct iam_error err;
     iam_error_clear(&err);
-    assert_int_equal(iam_store_open(f->path, &f->store, &err), IAM_ESTORE);
+    assert_int_equal(iam_store_open(f->location.path, &f->store, &err), IAM_ESTORE);
     assert_null(f->store);
     assert_non_null(strstr(err.message, "newer"));
 }
@@ -335,7 +210,7 @@ static void test_open_locations(void **state)
 
     /* "sqlite:PATH" opens the same database as PATH, concurrently (PostgreSQL: the same URL). */
     char location[600];
-    snprintf(location, sizeof location, "%s%s", is_postgres(f->path) ? "" : "sqlite:", f->path);
+    snprintf(location, sizeof location, "%s%s", test_is_postgres(f->location.path) ? "" : "sqlite:", f->location.path);
     assert_int_equal(iam_store_open(location, &other, &err), IAM_OK);
     add_account(f->store, ACCOUNT_A);
     int64_t accounts = 0;
@@ -1187,10 +1062,12 @@ static void test_threads(void **state)
     int64_t before = revision_of(f->store);
     run_workers(f->store, 1);
     assert_int_equal(revision_of(f->store), before + THREADS * INSERTS_PER_THREAD);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM apikeys"), THREADS * INSERTS_PER_THREAD);
+    assert_int_equal(test_store_integer(f->location.path,
+                                        "SELECT count(*) FROM apikeys"), THREADS * INSERTS_PER_THREAD);
     /* A second round of threads picks up the connections the first round left behind. */
     run_workers(f->store, 11);
-    assert_int_equal(raw_integer(f->path, "SELECT count(*) FROM apikeys"), 2 * THREADS * INSERTS_PER_THREAD);
+    assert_int_equal(test_store_integer(f->location.path,
+                                        "SELECT count(*) FROM apikeys"), 2 * THREADS * INSERTS_PER_THREAD);
 }
 
 int main(void)

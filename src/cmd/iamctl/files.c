@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/files.h"
 #include "crypto/hash.h"
 #include "files.h"
 
@@ -81,22 +82,10 @@ enum iam_result iamctl_private_file_commit(struct iamctl_private_file *file, con
         snprintf(error, error_size, "no file is open");
         return IAM_EINTERNAL;
     }
-    size_t written = 0;
-    while (written < length) {
-        ssize_t n = write(file->fd, data + written, length - written);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int saved = n < 0 ? errno : EIO;
-            iamctl_private_file_abort(file);
-            return fail(error, error_size, IAM_EINVAL, "write", file->path, saved);
-        }
-        written += (size_t)n;
-    }
-    if (fsync(file->fd) != 0) {
-        int saved = errno;
+    int failure = iam_file_write_synced(file->fd, data, length);
+    if (failure != 0) {
         iamctl_private_file_abort(file);
-        return fail(error, error_size, IAM_EINVAL, "write", file->path, saved);
+        return fail(error, error_size, IAM_EINVAL, "write", file->path, failure);
     }
     int fd = file->fd;
     file->fd = -1;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/files.h"
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -23,19 +24,13 @@ enum iam_result iamd_write_private_file(const char *path, const char *content, s
     int fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return iam_error_set(err, IAM_EINVAL, "", "Cannot create %s: %s", temporary, strerror(errno));
-    size_t written = 0;
-    while (written < length) {
-        ssize_t n = write(fd, content + written, length - written);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            close(fd);
-            unlink(temporary);
-            return iam_error_set(err, IAM_EINVAL, "", "Cannot write %s: %s", temporary, strerror(errno));
-        }
-        written += (size_t)n;
+    int failure = iam_file_write_synced(fd, content, length);
+    if (failure != 0) {
+        close(fd);
+        unlink(temporary);
+        return iam_error_set(err, IAM_EINVAL, "", "Cannot write %s: %s", temporary, strerror(failure));
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
+    if (close(fd) != 0) {
         unlink(temporary);
         return iam_error_set(err, IAM_EINVAL, "", "Cannot save %s: %s", temporary, strerror(errno));
     }
