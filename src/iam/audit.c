@@ -116,6 +116,11 @@ enum iam_result iam_audit_new(struct iam_store *store, const uint8_t *pepper, si
     return IAM_OK;
 }
 
+struct iam_store *iam_audit_store(const struct iam_audit *audit)
+{
+    return audit ? audit->store : NULL;
+}
+
 void iam_audit_free(struct iam_audit *audit)
 {
     if (!audit)

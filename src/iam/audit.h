@@ -62,6 +62,9 @@ enum iam_result iam_audit_new(struct iam_store *store, const uint8_t *pepper, si
 /* Wipes the keys and frees the trail. NULL is allowed. */
 void iam_audit_free(struct iam_audit *audit);
 
+/* The store the trail is written to (not owned by the trail's caller through this pointer). */
+struct iam_store *iam_audit_store(const struct iam_audit *audit);
+
 enum iam_audit_mode iam_audit_mode_of(const struct iam_audit *audit);
 
 /*

@@ -26,6 +26,8 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "iam/audit.h"
+#include "store/store.h"
 
 #define STRIPES 16
 #define STRIPE_BUCKETS 256
@@ -379,6 +381,24 @@ static int by_first_time(const void *left, const void *right)
     return a->first_ms < b->first_ms ? -1 : a->first_ms > b->first_ms ? 1 : 0;
 }
 
+/*
+ * A failure naming only a key id (a wrong secret for a key that exists) is
+ * attributed to that key's account, so the account sees the failed attempts
+ * against its key: one lookup per aggregate record, at flush time, never on
+ * the token path. An id that names no key stays without an account.
+ */
+static void attribute_refused_key(struct iam_audit_batch *batch, struct iam_arena *arena,
+                                  struct iam_audit_record *record)
+{
+    if (record->account_id || !record->target_id || !record->target_type ||
+        strcmp(record->target_type, "apikey") != 0 || !record->outcome || strcmp(record->outcome, "failure") != 0)
+        return;
+    struct iam_store *store = iam_audit_store(batch->audit);
+    struct iam_apikey_record key;
+    if (store && iam_store_apikey_get_by_id(store, arena, record->target_id, &key) == IAM_OK)
+        record->account_id = key.account_id;
+}
+
 /* Appends the aggregate records of `entries[0..count)` in one store transaction. */
 static enum iam_result write_records(struct iam_audit_batch *batch, struct entry **entries, size_t count)
 {
@@ -413,6 +433,7 @@ static enum iam_result write_records(struct iam_audit_batch *batch, struct entry
         record->count = entry->count;
         record->window_start_ms = entry->first_ms;
         record->time_ms = entry->last_ms;
+        attribute_refused_key(batch, arena, record);
     }
     enum iam_result result = iam_audit_append_batch(batch->audit, arena, records, count);
     iam_arena_free(arena);

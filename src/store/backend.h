@@ -118,6 +118,8 @@ struct iam_store_backend {
                                   const char *id, struct iam_apikey_record *out);
     enum iam_result (*apikey_get_by_hash)(struct iam_store *store, struct iam_arena *arena,
                                           const uint8_t hash[IAM_RECORD_HASH_SIZE], struct iam_apikey_record *out);
+    enum iam_result (*apikey_get_by_id)(struct iam_store *store, struct iam_arena *arena, const char *id,
+                                        struct iam_apikey_record *out);
     enum iam_result (*apikey_list)(struct iam_store *store, struct iam_arena *arena,
                                    const struct iam_apikey_query *query, enum iam_store_apikey_sort sort,
                                    enum iam_store_apikey_type type, struct iam_apikey_record **items, size_t *count,

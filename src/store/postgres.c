@@ -881,6 +881,7 @@ static const struct iam_store_backend postgres_backend = {
     .apikey_insert = iam_pg_apikey_insert,
     .apikey_get = iam_pg_apikey_get,
     .apikey_get_by_hash = iam_pg_apikey_get_by_hash,
+    .apikey_get_by_id = iam_pg_apikey_get_by_id,
     .apikey_list = iam_pg_apikey_list,
     .apikey_update = iam_pg_apikey_update,
     .apikey_delete = iam_pg_apikey_delete,

@@ -351,6 +351,17 @@ enum iam_result iam_pg_apikey_get(struct iam_store *store, struct iam_arena *are
     return iam_pg_read_row(store, &statement, &params, arena, "apikey_get", read_apikey, out);
 }
 
+enum iam_result iam_pg_apikey_get_by_id(struct iam_store *store, struct iam_arena *arena, const char *id,
+                                        struct iam_apikey_record *out)
+{
+    /* Cross-account on purpose: the audit trail names the account of a refused key id. */
+    static struct iam_pg_statement statement =
+        IAM_PG_STATEMENT("SELECT " APIKEY_COLUMNS " FROM apikeys WHERE id = $1::text");
+    struct iam_pg_params params = {0};
+    iam_pg_param_text(&params, id);
+    return iam_pg_read_row(store, &statement, &params, arena, "apikey_get_by_id", read_apikey, out);
+}
+
 enum iam_result iam_pg_apikey_get_by_hash(struct iam_store *store, struct iam_arena *arena,
                                           const uint8_t hash[IAM_RECORD_HASH_SIZE], struct iam_apikey_record *out)
 {

@@ -292,6 +292,8 @@ enum iam_result iam_pg_apikey_insert(struct iam_store *store, const struct iam_a
                                      const struct iam_history_record *history);
 enum iam_result iam_pg_apikey_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
                                   const char *id, struct iam_apikey_record *out);
+enum iam_result iam_pg_apikey_get_by_id(struct iam_store *store, struct iam_arena *arena, const char *id,
+                                        struct iam_apikey_record *out);
 enum iam_result iam_pg_apikey_get_by_hash(struct iam_store *store, struct iam_arena *arena,
                                           const uint8_t hash[IAM_RECORD_HASH_SIZE], struct iam_apikey_record *out);
 enum iam_result iam_pg_apikey_list(struct iam_store *store, struct iam_arena *arena,

@@ -547,6 +547,7 @@ static const struct iam_store_backend sqlite_backend = {
     .apikey_insert = iam_sqlite_apikey_insert,
     .apikey_get = iam_sqlite_apikey_get,
     .apikey_get_by_hash = iam_sqlite_apikey_get_by_hash,
+    .apikey_get_by_id = iam_sqlite_apikey_get_by_id,
     .apikey_list = iam_sqlite_apikey_list,
     .apikey_update = iam_sqlite_apikey_update,
     .apikey_delete = iam_sqlite_apikey_delete,

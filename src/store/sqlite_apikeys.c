@@ -171,6 +171,28 @@ enum iam_result iam_sqlite_apikey_get_by_hash(struct iam_store *base, struct iam
     return get_one(conn, statement, arena, operation, out);
 }
 
+enum iam_result iam_sqlite_apikey_get_by_id(struct iam_store *base, struct iam_arena *arena, const char *id,
+                                            struct iam_apikey_record *out)
+{
+    static const char *const operation = "apikey_get_by_id";
+    struct iam_sqlite_conn *conn;
+    sqlite3_stmt *statement;
+    enum iam_result result = iam_sqlite_conn_get(base, &conn);
+    if (result != IAM_OK)
+        return result;
+    /* Cross-account on purpose: the audit trail names the account of a refused key id. */
+    result = iam_sqlite_prepare(conn, IAM_SQLITE_STMT_APIKEY_GET_BY_ID, "SELECT " APIKEY_COLUMNS " FROM apikeys WHERE id = ?1",
+                                &statement);
+    if (result != IAM_OK)
+        return result;
+    if (iam_sqlite_bind_text(statement, 1, id)) {
+        result = iam_sqlite_fail_last(conn, operation);
+        iam_sqlite_reset(statement);
+        return result;
+    }
+    return get_one(conn, statement, arena, operation, out);
+}
+
 enum iam_result iam_sqlite_apikey_list(struct iam_store *base, struct iam_arena *arena,
                                        const struct iam_apikey_query *query, enum iam_store_apikey_sort sort,
                                        enum iam_store_apikey_type type, struct iam_apikey_record **items,

@@ -182,6 +182,7 @@ enum iam_sqlite_statement {
     IAM_SQLITE_STMT_SESSION_TRIM,
     IAM_SQLITE_STMT_SESSION_COUNT,
 
+    IAM_SQLITE_STMT_APIKEY_GET_BY_ID,
     IAM_SQLITE_STMT_COUNT
 };
 
@@ -345,6 +346,8 @@ enum iam_result iam_sqlite_apikey_insert(struct iam_store *store, const struct i
                                          const struct iam_history_record *history);
 enum iam_result iam_sqlite_apikey_get(struct iam_store *store, struct iam_arena *arena, const char *account_id,
                                       const char *id, struct iam_apikey_record *out);
+enum iam_result iam_sqlite_apikey_get_by_id(struct iam_store *store, struct iam_arena *arena, const char *id,
+                                            struct iam_apikey_record *out);
 enum iam_result iam_sqlite_apikey_get_by_hash(struct iam_store *store, struct iam_arena *arena,
                                               const uint8_t hash[IAM_RECORD_HASH_SIZE],
                                               struct iam_apikey_record *out);

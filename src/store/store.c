@@ -295,6 +295,15 @@ enum iam_result iam_store_apikey_get_by_hash(struct iam_store *store, struct iam
     IAM_STORE_RETURN_TIMED(store->backend->apikey_get_by_hash(store, arena, hash, out));
 }
 
+enum iam_result iam_store_apikey_get_by_id(struct iam_store *store, struct iam_arena *arena, const char *id,
+                                           struct iam_apikey_record *out)
+{
+    if (!store || !arena || !id || !out)
+        return IAM_EINVAL;
+    memset(out, 0, sizeof *out);
+    IAM_STORE_RETURN_TIMED(store->backend->apikey_get_by_id(store, arena, id, out));
+}
+
 static enum iam_result apikey_sort_parse(const char *text, enum iam_store_apikey_sort *sort)
 {
     static const struct {

@@ -139,6 +139,14 @@ enum iam_result iam_store_apikey_get_by_hash(struct iam_store *store, struct iam
                                              const uint8_t hash[IAM_RECORD_HASH_SIZE],
                                              struct iam_apikey_record *out) IAM_MUST_CHECK;
 
+/*
+ * Audit attribution lookup, across accounts: the key `id` (key ids are unique
+ * across accounts). Only for naming the account of a refused key id in the
+ * audit trail; never for authentication.
+ */
+enum iam_result iam_store_apikey_get_by_id(struct iam_store *store, struct iam_arena *arena, const char *id,
+                                           struct iam_apikey_record *out) IAM_MUST_CHECK;
+
 enum iam_result iam_store_apikey_list(struct iam_store *store, struct iam_arena *arena,
                                       const struct iam_apikey_query *query, struct iam_apikey_record **items,
                                       size_t *count, bool *has_more) IAM_MUST_CHECK;

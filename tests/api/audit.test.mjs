@@ -651,7 +651,8 @@ describe('token requests and failed authentications: counted, written in batches
 
   test('refused token requests: a failure record with the error code; the key id when the value names one', async () => {
     const { sid, key, keyId } = await serviceIdWithKey(busy, busyAdmin);
-    // A wrong value of an existing key id: refused like an unknown key; the id is recorded, no account (no lookup).
+    // A wrong value of an existing key id: refused like an unknown key (no lookup on the token path); the
+    // id is recorded, and the flush names the key's account so that account sees the guesses at its key.
     const wrong = wrongSecretOf(key);
     for (let i = 0; i < 3; i++) assertTokenError(await tokenRequest(busy.url, wrong), 400, { errorCode: 'BXNIM0415E' });
     const guessed = await settledAggregates(`actor_apikey_id = '${keyId}' AND outcome = 'failure'`, 3);
@@ -660,9 +661,20 @@ describe('token requests and failed authentications: counted, written in batches
       assert.equal(r.messageCode, 'BXNIM0415E');
       assert.equal(r.errorCode, 'invalid_grant');
       assert.equal(r.status, 400);
-      assert.equal(r.accountId, '-', 'an unknown value belongs to no account');
+      assert.equal(r.accountId, busy.accountId, "the guesses at a key are in the key's account");
       assert.equal(r.mechanism, APIKEY_GRANT);
     }
+    const listedGuesses = (await allEvents({ action: 'iam-identity.token.create', target: keyId, outcome: 'failure' },
+      busyAdmin, busy)).filter((e) => e.message_code === 'BXNIM0415E');
+    assert.equal(listedGuesses.reduce((sum, e) => sum + e.count, 0), 3, "the key's account lists the guesses");
+    for (const e of listedGuesses) assert.equal(e.actor.iam_id, null, 'the guesser is not the key owner');
+    // A well-formed value whose key id names no key (a deleted key): the id is recorded, no account.
+    const gone = await serviceIdWithKey(busy, busyAdmin);
+    assert.equal((await api(busy, 'DELETE', `/v1/apikeys/${gone.keyId}`, busyAdmin)).status, 204);
+    assertTokenError(await tokenRequest(busy.url, gone.key), 400, { errorCode: 'BXNIM0415E' });
+    const orphan = await settledAggregates(`actor_apikey_id = '${gone.keyId}' AND outcome = 'failure'`, 1);
+    assert.equal(total(orphan), 1);
+    for (const r of orphan) assert.equal(r.accountId, '-', 'an id that names no key belongs to no account');
     // A value in no key format: recorded without a key id.
     const marker = uniqueName('not-a-key');
     const before = total(await storedAggregates("actor_apikey_id IS NULL AND message_code = 'BXNIM0415E'"));
@@ -704,7 +716,7 @@ describe('token requests and failed authentications: counted, written in batches
     const basic = await settledAggregates(`action = 'iam-identity.authenticate' AND actor_apikey_id = '${keyId}'`, 2);
     assert.equal(total(basic), 2);
     assert.deepEqual(basic.map((r) => [r.mechanism, r.route, r.method, r.status, r.messageCode, r.accountId]),
-      [['basic-apikey', '/v1/serviceids', 'GET', 401, 'BXNIM0415E', '-']]);
+      [['basic-apikey', '/v1/serviceids', 'GET', 401, 'BXNIM0415E', busy.accountId]]); // the key's account
     const bearer = await settledAggregates("action = 'iam-identity.authenticate' AND mechanism = 'bearer' " +
       "AND route = '/v1/serviceids'", 1);
     assert.equal(bearer[0].status, 401);
