@@ -24,6 +24,14 @@ _iamctl() {
         mapfile -t COMPREPLY < <(compgen -W "table json" -- "$cur")
         return
         ;;
+    --outcome)
+        mapfile -t COMPREPLY < <(compgen -W "success failure pending" -- "$cur")
+        return
+        ;;
+    --duration)
+        mapfile -t COMPREPLY < <(compgen -W "24h 168h 720h 2160h 8760h" -- "$cur")
+        return
+        ;;
     --file | --cacert)
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return

@@ -108,6 +108,14 @@ int iamctl_roles_resolve(struct iamctl_context *context, const char *service_nam
 int iamctl_cmd_authz(struct iamctl_context *context);
 int iamctl_cmd_explain(struct iamctl_context *context);
 
+/* audit.c: the audit trail */
+int iamctl_cmd_audit_events(struct iamctl_context *context);
+int iamctl_cmd_audit_event(struct iamctl_context *context);
+
+/* activity.c: the inactive-identities report */
+int iamctl_cmd_activity_report(struct iamctl_context *context);
+int iamctl_cmd_activity_report_get(struct iamctl_context *context);
+
 /* keycheck.c: offline key inspection */
 int iamctl_cmd_key_check(struct iamctl_context *context);
 

@@ -103,6 +103,23 @@ static const struct iamctl_flag key_check_flags[] = {
     FLAG_END,
 };
 
+static const struct iamctl_flag audit_events_flags[] = {
+    {"actor", 0, "IAM_ID", "Only events of this caller (its iam_id)"},
+    {"action", 0, "ACTION", "Only this action (e.g. iam-identity.serviceid.create)"},
+    {"target", 0, "ID", "Only events on this object (its id)"},
+    {"outcome", 0, "OUTCOME", "Only success, failure or pending (request records)"},
+    {"from", 0, "TIME", "Only events at or after TIME (RFC 3339, e.g. 2025-03-01T12:00:00Z)"},
+    {"to", 0, "TIME", "Only events before TIME"},
+    {"limit", 0, "N", "Events per page, 1 to 100 (default 20)"},
+    {"all", 0, NULL, "Follow the pages: every matching event"},
+    FLAG_END,
+};
+static const struct iamctl_flag activity_report_flags[] = {
+    {"duration", 0, "HOURS", "Inactive for this long: 1 to 8760 hours, as 720 or 720h (default 720h)"},
+    {"wait", 0, NULL, "Wait for the report and print it"},
+    FLAG_END,
+};
+
 /* --- the dispatch table --- */
 
 #define SESSION true
@@ -234,6 +251,15 @@ static const struct iamctl_command commands[] = {
      "Add a user to the account", 1, 1, user_invite_flags, SESSION, NULL},
     {"user-remove", iamctl_cmd_user_remove, "USER [-f]", "Remove a user, their API keys and policies", 1, 1,
      force_flags, SESSION, NULL},
+
+    {"audit-events", iamctl_cmd_audit_events,
+     "[--actor IAM_ID] [--action A] [--target ID] [--outcome OUTCOME] [--from TIME] [--to TIME] [--limit N] [--all]",
+     "List the account's audit trail, newest first", 0, 0, audit_events_flags, SESSION, "Audit and activity"},
+    {"audit-event", iamctl_cmd_audit_event, "SEQ", "Show one audit record", 1, 1, NULL, SESSION, NULL},
+    {"activity-report", iamctl_cmd_activity_report, "[--duration HOURS] [--wait]",
+     "Ask for a report of the identities inactive for a while", 0, 0, activity_report_flags, SESSION, NULL},
+    {"activity-report-get", iamctl_cmd_activity_report_get, "REFERENCE|latest",
+     "Show an inactive-identities report", 1, 1, NULL, SESSION, NULL},
 
     {"authz", iamctl_cmd_authz, "SUBJECT ACTION RESOURCE",
      "Ask for a decision: exit 0 when permitted, 1 when denied", 3, 3, NULL, SESSION, "Decisions and keys"},
