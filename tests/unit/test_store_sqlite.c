@@ -667,6 +667,13 @@ static void test_apikey_crud(void **state)
     fill_hash(unknown, 999);
     assert_int_equal(iam_store_apikey_get_by_hash(f->store, f->arena, unknown, &read), IAM_ENOTFOUND);
     assert_int_equal(iam_store_apikey_get(f->store, f->arena, ACCOUNT_B, record.id, &read), IAM_ENOTFOUND);
+    /* By id across accounts (audit attribution): the key and its account; an unknown id is not found. */
+    assert_int_equal(iam_store_apikey_get_by_id(f->store, f->arena, record.id, &read), IAM_OK);
+    assert_string_equal(read.account_id, record.account_id);
+    assert_string_equal(read.iam_id, record.iam_id);
+    assert_int_equal(iam_store_apikey_get_by_id(f->store, f->arena, "ApiKey-00000000-0000-0000-0000-000000000000", &read),
+                     IAM_ENOTFOUND);
+    assert_int_equal(iam_store_apikey_get_by_id(f->store, f->arena, NULL, &read), IAM_EINVAL);
 
     /* Duplicates: same hash under another id, same id under another hash. */
     struct iam_apikey_record same_hash = apikey_record(f->arena, ACCOUNT_B, "IBMid-OTHER00002", 2, "clash");
