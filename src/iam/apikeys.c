@@ -230,11 +230,27 @@ enum iam_result iam_name_filter_parse(struct iam_arena *arena, const char *filte
 void iam_apikey_activity(struct iam_service *service, const struct iam_apikey_record *record, int64_t *authn_count,
                          int64_t *last_authn)
 {
+    int64_t stored_count = record->authn_count, stored_last = record->last_authn;
     int64_t pending_count = 0, pending_last = 0;
-    if (service->usage)
+    if (service->usage) {
+        /*
+         * The record may have been read before a flush moved this key's deltas
+         * into the store: read the stored counters again with flushes held
+         * off, then the deltas still in memory, so every use counts once.
+         */
+        struct iam_arena *arena = iam_arena_new();
+        iam_usage_hold(service->usage);
+        struct iam_apikey_record fresh;
+        if (arena && iam_store_apikey_get(service->store, arena, record->account_id, record->id, &fresh) == IAM_OK) {
+            stored_count = fresh.authn_count;
+            stored_last = fresh.last_authn;
+        }
         iam_usage_pending(service->usage, record->id, &pending_count, &pending_last);
-    *authn_count = record->authn_count + pending_count;
-    *last_authn = record->last_authn > pending_last ? record->last_authn : pending_last;
+        iam_usage_release(service->usage);
+        iam_arena_free(arena);
+    }
+    *authn_count = stored_count + pending_count;
+    *last_authn = stored_last > pending_last ? stored_last : pending_last;
 }
 
 /* --- key values --- */

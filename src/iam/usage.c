@@ -226,6 +226,18 @@ static enum iam_result write_batch(struct iam_store *store, enum usage_kind kind
     return result;
 }
 
+void iam_usage_hold(struct iam_usage *usage)
+{
+    if (usage)
+        pthread_mutex_lock(&usage->flush_lock);
+}
+
+void iam_usage_release(struct iam_usage *usage)
+{
+    if (usage)
+        pthread_mutex_unlock(&usage->flush_lock);
+}
+
 enum iam_result iam_usage_flush(struct iam_usage *usage)
 {
     if (!usage)

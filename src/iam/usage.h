@@ -38,6 +38,15 @@ void iam_usage_record_user(struct iam_usage *usage, const char *iam_id, int64_t 
 /* The deltas not yet written for `apikey_id` (0 and 0 when none). */
 void iam_usage_pending(struct iam_usage *usage, const char *apikey_id, int64_t *count, int64_t *last_authn);
 
+/*
+ * Holds off flushes until iam_usage_release: a reader that reads a key's
+ * stored counters and then its pending deltas between the two calls sees
+ * every use exactly once (a flush in between would move deltas from memory to
+ * the store after the store was read, or count them twice).
+ */
+void iam_usage_hold(struct iam_usage *usage);
+void iam_usage_release(struct iam_usage *usage);
+
 /* Writes every pending delta now. On failure they stay pending (retried by the next flush). */
 enum iam_result iam_usage_flush(struct iam_usage *usage) IAM_MUST_CHECK;
 
