@@ -615,14 +615,7 @@ static const char *token_encode(struct iam_arena *arena, const struct audit_page
     for (size_t i = 0; filter_names[i]; i++)
         if (page->filters[i] && json_object_set_new(filters, filter_names[i], json_string(page->filters[i])) != 0)
             goto out;
-    char *text = json_dumps(object, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!text)
-        goto out;
-    size_t size = iam_base64url_encoded_size(strlen(text));
-    char *encoded = iam_arena_alloc(arena, size);
-    if (encoded && iam_base64url_encode(text, strlen(text), encoded, size) == IAM_OK)
-        token = encoded;
-    free(text);
+    token = iam_api_token_from_json(arena, object, JSON_COMPACT | JSON_SORT_KEYS);
 out:
     json_decref(object);
     return token;

@@ -148,16 +148,21 @@ static const char *encode_token(struct iam_arena *arena, const struct iam_api_pa
     for (size_t i = 0; i < page->filter_count; i++)
         if (json_object_set_new(filters, page->filters[i].name, json_string(page->filters[i].value)) != 0)
             goto out;
-    char *text = json_dumps(object, JSON_COMPACT);
-    if (!text)
-        goto out;
-    size_t size = iam_base64url_encoded_size(strlen(text));
-    char *encoded = iam_arena_alloc(arena, size);
-    if (encoded && iam_base64url_encode(text, strlen(text), encoded, size) == IAM_OK)
-        token = encoded;
-    free(text);
+    token = iam_api_token_from_json(arena, object, JSON_COMPACT);
 out:
     json_decref(object);
+    return token;
+}
+
+const char *iam_api_token_from_json(struct iam_arena *arena, const json_t *object, size_t dump_flags)
+{
+    char *text = json_dumps(object, dump_flags);
+    if (!text)
+        return NULL;
+    size_t size = iam_base64url_encoded_size(strlen(text));
+    char *encoded = iam_arena_alloc(arena, size);
+    const char *token = encoded && iam_base64url_encode(text, strlen(text), encoded, size) == IAM_OK ? encoded : NULL;
+    free(text);
     return token;
 }
 

@@ -107,6 +107,9 @@ bool iam_api_page_size_parse(const char *text, int64_t max, int64_t *value);
 /* Appends `text` percent-encoded (all but RFC 3986's unreserved characters) to `buf`. */
 enum iam_result iam_api_append_url_encoded(struct iam_buf *buf, const char *text) IAM_MUST_CHECK;
 
+/* A pagetoken: `object` dumped as JSON with `dump_flags`, base64url-encoded, in the arena; NULL when out of memory. */
+const char *iam_api_token_from_json(struct iam_arena *arena, const json_t *object, size_t dump_flags);
+
 /* --- renderers shared by the resource files (new references; NULL when out of memory) --- */
 
 /* An IBM timestamp string ("YYYY-MM-DDTHH:MM+0000"). */
